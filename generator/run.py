@@ -1,0 +1,27 @@
+"""`heimdall-tui generate`: simulate the raw tables and materialise a warehouse from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from generator.simulate import simulate
+from warehouse.build import Progress, TestResult, _noop
+from warehouse.pipeline import materialise
+from warehouse.raw import insert_raw, write_meta
+
+
+def generate_warehouse(target: Path, cfg: dict, workflow: str | None = None,
+                       progress: Progress = _noop, build: bool = True) -> list[TestResult]:
+    def load(con: duckdb.DuckDBPyConnection) -> None:
+        progress("simulating", 0, 1)
+        raw = simulate(cfg)
+        for table, frame in raw.tables().items():
+            progress(f"writing {table}", 0, 1)
+            con.register("frame", frame)
+            insert_raw(con, table, "frame")
+            con.unregister("frame")
+        write_meta(con, source="generator", as_of=raw.as_of, seed=cfg["seed"], config=cfg, workflow=workflow)
+
+    return materialise(target, load, progress, build)

@@ -1,0 +1,273 @@
+"""The `heimdall-tui` command line (Typer).
+
+Every user error surfaces as one line on stderr and exit code 2; a failed data test is
+exit 1 (`check`, or a build that was refused).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+# Typer 0.2x vendors click; its usage errors are needed to print them as one line.
+from typer._click.exceptions import ClickException
+
+from warehouse.errors import BuildFailed, HeimdallError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Engineering delivery intelligence in the terminal: Jira-style event logs to flow metrics.",
+)
+
+DbOption = typer.Option(None, "--db", help="Warehouse file (default: $HEIMDALL_DB, else $XDG_DATA_HOME/heimdall/heimdall.duckdb).",
+                        dir_okay=False)
+WorkflowOption = typer.Option(None, "--workflow", help="TOML file mapping raw status names to canonical states.",
+                              exists=False, dir_okay=False)
+
+
+def _target(ctx: typer.Context, db: Optional[Path]) -> tuple[Path, bool]:
+    """The warehouse path and whether the user named it (flag or $HEIMDALL_DB)."""
+    from warehouse.db import default_db_path
+
+    chosen = db or (ctx.obj or {}).get("db")
+    if chosen is not None:
+        return Path(chosen).expanduser(), True
+    return default_db_path(), bool(os.environ.get("HEIMDALL_DB"))
+
+
+def _workflow_text(path: Optional[Path]) -> Optional[str]:
+    if path is None:
+        return None
+    from warehouse.statusmap import load_workflow
+
+    return load_workflow(path)[1]
+
+
+def _guard_overwrite(target: Path, force: bool) -> None:
+    """Never replace a file that is not ours, nor imported data without --force."""
+    from warehouse.db import existing_meta
+
+    if target.exists():
+        try:
+            meta = existing_meta(target)
+        except HeimdallError as exc:
+            raise HeimdallError(f"refusing to overwrite {target}: {exc}") from None
+        if meta and meta["source"] != "generator" and not force:
+            raise HeimdallError(f"{target} holds {meta['source']}ed data; pass --force to replace it")
+
+
+def _report_build(results, target: Path) -> None:
+    warnings = [r for r in results if not r.passed]
+    for r in warnings:
+        typer.echo(f"warning: {r.test.name}: {r.failing} row(s) (see `heimdall-tui check --db {target}`)", err=True)
+    typer.echo(f"built {target} ({len(results)} data tests passed" +
+               (f", {len(warnings)} warning(s))" if warnings else ")"), err=True)
+
+
+def _print_results(results, verbose_pass: bool = False) -> None:
+    passed = [r for r in results if r.passed]
+    typer.echo(f"PASS  {len(passed)} data test(s)")
+    for r in results:
+        if r.passed:
+            continue
+        label = "FAIL" if r.test.severity == "error" else "WARN"
+        typer.echo(f"{label}  {r.test.name}: {r.failing} row(s)")
+        for row in r.sample:
+            pairs = ", ".join(f"{c}={_fmt(v)}" for c, v in zip(r.columns, row) if v is not None)
+            typer.echo(f"        {pairs[:200]}")
+
+
+def _fmt(value) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _run_build(fn, *args, **kwargs):
+    from heimdall_tui.progress import progress_bar
+
+    with progress_bar() as progress:
+        try:
+            return fn(*args, progress=progress, **kwargs)
+        except BuildFailed as exc:
+            failed = exc
+    _print_results(failed.results)
+    typer.echo("error: data tests failed; the previous warehouse was left untouched", err=True)
+    raise typer.Exit(1)
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    db: Optional[Path] = DbOption,
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    """With no command: open the warehouse (the demo is generated on first use)."""
+    ctx.obj = {"db": db}
+    if version:
+        from heimdall_tui import __version__
+
+        typer.echo(f"heimdall-tui {__version__}")
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        target, explicit = _target(ctx, None)
+        if not target.exists() and not explicit:
+            from generator import config
+            from generator.run import generate_warehouse
+
+            typer.echo(f"First run: generating the demo warehouse at {target} ...", err=True)
+            _run_build(generate_warehouse, target, config.resolve())
+        _print_summary(target)
+
+
+def _print_summary(target: Path) -> None:
+    from warehouse import metrics
+    from warehouse.db import open_warehouse, require_models
+
+    con, meta = open_warehouse(target)
+    try:
+        require_models(con, target)
+        now = meta["as_of"].astimezone(timezone.utc)
+        week = (now - timedelta(days=7), now)
+        states = dict(con.execute("SELECT operational_state, count(*) FROM fct_wip_current GROUP BY 1").fetchall())
+        issues = sum(states.values())
+        throughput = metrics.throughput(con, *week)
+        cycle = metrics.cycle_time_percentiles(con, *week)
+        wip = metrics.current_wip(con)
+    finally:
+        con.close()
+    source = meta["source"] + (f" (seed {meta['seed']})" if meta["seed"] is not None else "")
+    built = meta["built_at"].astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if meta["built_at"] else "-"
+    hours = lambda v: "n/a" if v is None else f"{v:.1f} h"  # noqa: E731
+    rows = [
+        ("warehouse", str(target)),
+        ("source", source),
+        ("as of", f"{now:%Y-%m-%d %H:%M} UTC   (built {built})"),
+        ("issues", f"{issues:,}: {states.get('done', 0):,} done, {wip['wip']:,} active, "
+                   f"{states.get('todo', 0):,} to do" + (f", {states['unknown']:,} unknown" if states.get("unknown") else "")),
+        ("last 7 days", f"throughput {throughput}, cycle time P50 {hours(cycle['p50'])}, P85 {hours(cycle['p85'])}"),
+        ("current WIP", f"{wip['wip']:,} ({wip['blocked']:,} blocked)"),
+    ]
+    if meta.get("skipped_rows"):
+        rows.append(("skipped rows", f"{meta['skipped_rows']} (listed in meta.skipped_detail)"))
+    for label, value in rows:
+        typer.echo(f"{label:<13}{value}")
+
+
+@app.command()
+def generate(
+    ctx: typer.Context,
+    issues: Optional[int] = typer.Option(None, "--issues", min=1, help="Number of issues (default 1,200)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default 42)."),
+    config_file: Optional[Path] = typer.Option(None, "--config", dir_okay=False, help="TOML scenario overriding the defaults."),
+    workflow: Optional[Path] = WorkflowOption,
+    db: Optional[Path] = DbOption,
+    no_build: bool = typer.Option(False, "--no-build", help="Write the raw tables only; build later."),
+    force: bool = typer.Option(False, "--force", help="Replace a warehouse that holds imported data."),
+) -> None:
+    """Generate the synthetic BIFROST raw tables and build the warehouse from them."""
+    from generator import config
+    from generator.run import generate_warehouse
+
+    target, _ = _target(ctx, db)
+    cfg = config.load(config_file, issues=issues, seed=seed)
+    workflow_text = _workflow_text(workflow)
+    _guard_overwrite(target, force)
+    results = _run_build(generate_warehouse, target, cfg, workflow_text, build=not no_build)
+    if no_build:
+        typer.echo(f"wrote raw tables to {target} (run `heimdall-tui build` to build the models)", err=True)
+    else:
+        _report_build(results, target)
+
+
+@app.command()
+def build(ctx: typer.Context, db: Optional[Path] = DbOption, workflow: Optional[Path] = WorkflowOption) -> None:
+    """Rebuild the models and rerun the data tests of an existing warehouse."""
+    from warehouse.pipeline import copy_sources, materialise
+
+    target, _ = _target(ctx, db)
+    load = copy_sources(target, _workflow_text(workflow))
+    _report_build(_run_build(materialise, target, load), target)
+
+
+@app.command()
+def check(ctx: typer.Context, db: Optional[Path] = DbOption) -> None:
+    """Run the data tests against a warehouse; exit 1 when any fails."""
+    from warehouse.build import run_tests
+    from warehouse.db import open_warehouse, require_models
+
+    target, _ = _target(ctx, db)
+    con, _meta = open_warehouse(target)
+    try:
+        require_models(con, target)
+        results = run_tests(con)
+    finally:
+        con.close()
+    _print_results(results)
+    if any(not r.passed and r.test.severity == "error" for r in results):
+        raise typer.Exit(1)
+
+
+def _parse_instant(text: str, option: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise HeimdallError(f"{option} {text!r} is not a date or time like 2026-01-29 or 2026-01-29T12:00:00+01:00") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    directory: Path = typer.Argument(..., help="Folder with raw_issues, raw_transitions (and optionally raw_sprints, raw_issue_sprint, raw_blockers) as .csv or .parquet."),
+    db: Optional[Path] = DbOption,
+    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Load the good rows; count and list the bad ones in meta."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="The instant the data describes (default: its latest timestamp)."),
+    workflow: Optional[Path] = WorkflowOption,
+    force: bool = typer.Option(False, "--force", help="Replace a warehouse that holds imported data."),
+) -> None:
+    """Load raw_*.csv / raw_*.parquet files (the raw contract) and build the warehouse."""
+    from warehouse.ingest import BadRows, load_directory
+    from warehouse.pipeline import materialise
+
+    target, _ = _target(ctx, db)
+    instant = _parse_instant(as_of, "--as-of") if as_of else None
+    load = load_directory(directory, skip_bad_rows=skip_bad_rows, as_of=instant, workflow=_workflow_text(workflow))
+    _guard_overwrite(target, force)
+    try:
+        results = _run_build(materialise, target, load)
+    except BadRows as exc:
+        for file, line, reason in exc.rows[:20]:
+            typer.echo(f"{directory / file}:{line}: {reason}", err=True)
+        if len(exc.rows) > 20:
+            typer.echo(f"... and {len(exc.rows) - 20} more", err=True)
+        raise
+    _report_build(results, target)
+
+
+def main() -> None:
+    """Console entry point: one line and exit 2 for user errors, never a traceback."""
+    try:
+        code = app(standalone_mode=False)
+    except HeimdallError as exc:
+        typer.echo(f"heimdall-tui: error: {exc}", err=True)
+        sys.exit(2)
+    except ClickException as exc:
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        typer.echo(f"heimdall-tui: error: {exc.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except typer.Abort:
+        code = 130
+    if code == 130:  # Typer turns Ctrl-C into exit code 130
+        typer.echo("heimdall-tui: interrupted; the previous warehouse was left untouched", err=True)
+    sys.exit(code if isinstance(code, int) else 0)

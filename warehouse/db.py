@@ -1,0 +1,142 @@
+"""Opening warehouses: locations, validation and the atomic-replace protocol."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import duckdb
+
+from warehouse.errors import HeimdallError
+
+SCHEMA_VERSION = 1
+
+
+def default_db_path() -> Path:
+    """`$HEIMDALL_DB`, else `$XDG_DATA_HOME/heimdall/heimdall.duckdb`."""
+    env = os.environ.get("HEIMDALL_DB")
+    if env:
+        return Path(env).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).expanduser() / "heimdall" / "heimdall.duckdb"
+
+
+def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection pinned to UTC, so no result depends on the machine's time zone."""
+    con = duckdb.connect(str(path) if path is not None else ":memory:", read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def _open_existing(path: Path) -> duckdb.DuckDBPyConnection:
+    if not path.exists():
+        raise HeimdallError(f"no warehouse at {path} (run `heimdall-tui generate` or `heimdall-tui ingest DIR` first)")
+    if path.is_dir():
+        raise HeimdallError(f"{path} is a directory, not a warehouse file")
+    if not os.access(path, os.R_OK):
+        raise HeimdallError(f"{path} is not readable")
+    try:
+        return connect(path, read_only=True)
+    except duckdb.Error as exc:
+        text = str(exc)
+        if "not a valid DuckDB database" in text:
+            raise HeimdallError(f"{path} is not a DuckDB database") from None
+        if "lock" in text.lower():
+            raise HeimdallError(f"{path} is locked by another process") from None
+        raise HeimdallError(f"cannot open {path}: {text.splitlines()[0]}") from None
+
+
+def warehouse_meta(con: duckdb.DuckDBPyConnection, path: Path) -> dict:
+    """The warehouse's `meta` row, after checking it is a heimdall warehouse we can read."""
+    has_meta = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
+    ).fetchone()[0]
+    if not has_meta:
+        raise HeimdallError(f"{path} is a DuckDB database but not a heimdall warehouse (no meta table)")
+    try:
+        cur = con.execute("SELECT * FROM meta")
+        cols = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    except duckdb.Error:
+        raise HeimdallError(f"{path} has an unreadable meta table; it is not a heimdall warehouse") from None
+    if len(rows) != 1 or "schema_version" not in cols or "as_of" not in cols:
+        raise HeimdallError(f"{path} is a DuckDB database but not a heimdall warehouse (unexpected meta table)")
+    meta = dict(zip(cols, rows[0]))
+    version = meta["schema_version"]
+    if version is None or version > SCHEMA_VERSION:
+        raise HeimdallError(
+            f"{path} has warehouse schema version {version}; this heimdall-tui reads up to {SCHEMA_VERSION} (upgrade heimdall-tui)"
+        )
+    return meta
+
+
+def open_warehouse(path: Path | str) -> tuple[duckdb.DuckDBPyConnection, dict]:
+    """Open an existing warehouse read-only and return it with its meta row."""
+    path = Path(path)
+    con = _open_existing(path)
+    try:
+        meta = warehouse_meta(con, path)
+    except HeimdallError:
+        con.close()
+        raise
+    return con, meta
+
+
+def existing_meta(path: Path) -> dict | None:
+    """Meta of the warehouse at `path`, None when nothing is there; errors for foreign files."""
+    if not path.exists():
+        return None
+    con, meta = open_warehouse(path)
+    con.close()
+    return meta
+
+
+def ensure_writable_dir(path: Path) -> None:
+    """Fail early, before any work, when the warehouse's folder cannot take a new file."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HeimdallError(f"cannot create {folder}: {exc.strerror}") from None
+    if path.is_dir():
+        raise HeimdallError(f"{path} is a directory, not a warehouse file")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise HeimdallError(f"{path} is in a read-only location")
+
+
+def _remove_quietly(path: Path) -> None:
+    for p in (path, Path(str(path) + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+@contextlib.contextmanager
+def atomic_target(path: Path):
+    """Yield a temporary path beside `path`; on success it replaces `path` in one rename.
+
+    Any exception (a failed test, bad input, Ctrl-C) removes the temporary file and leaves
+    whatever was at `path` exactly as it was.
+    """
+    path = Path(path)
+    ensure_writable_dir(path)
+    tmp = path.with_name(f".{path.name}.building-{os.getpid()}")
+    _remove_quietly(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+        # A stale WAL beside the new file would be replayed into it.
+        with contextlib.suppress(FileNotFoundError):
+            Path(str(path) + ".wal").unlink()
+    finally:
+        _remove_quietly(tmp)
+
+
+def require_models(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Readers need the built models, not just raw tables (`generate --no-build`)."""
+    built = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'fct_issue_lifecycle'"
+    ).fetchone()[0]
+    if not built:
+        raise HeimdallError(f"{path} holds raw tables but no models yet (run `heimdall-tui build --db {path}`)")

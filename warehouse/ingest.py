@@ -1,0 +1,196 @@
+"""`heimdall-tui ingest DIR`: load raw_*.csv / raw_*.parquet files that follow the raw contract.
+
+Every rule is checked in SQL over all rows at once. A row that breaks the contract is
+reported with its file and line (CSV: the physical line, header = line 1; Parquet: the
+row number). Without `skip_bad_rows` any bad row aborts the load; with it, bad rows are
+left out and listed in `meta`. Rows that depend on a left-out row (a transition of a
+rejected issue) are reported and left out too, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from warehouse.errors import HeimdallError
+from warehouse.raw import RAW_TABLES, content_columns, create_empty_raw, insert_raw, write_meta
+
+REQUIRED_TABLES = ("raw_issues", "raw_transitions")
+# Columns that must hold a value, beyond each table's key.
+REQUIRED_VALUES = {
+    "raw_issues": ("issue_key", "project_key", "team", "created_at"),
+    "raw_transitions": ("issue_id", "to_status", "changed_at"),
+    "raw_sprints": ("team", "start_at", "end_at"),
+    "raw_issue_sprint": ("issue_id", "sprint_id", "added_at"),
+    "raw_blockers": ("issue_id", "blocked_start"),
+}
+# (table, column) -> (parent table, parent key) for rows that must point at a loaded row.
+REFERENCES = {
+    ("raw_transitions", "issue_id"): ("raw_issues", "issue_id"),
+    ("raw_issue_sprint", "issue_id"): ("raw_issues", "issue_id"),
+    ("raw_issue_sprint", "sprint_id"): ("raw_sprints", "sprint_id"),
+    ("raw_blockers", "issue_id"): ("raw_issues", "issue_id"),
+}
+# A sprint's end is a plan, not an event: it may lie after as_of.
+PLANNED = ("raw_sprints", "end_at")
+
+
+class BadRows(HeimdallError):
+    """Rows breaking the contract; `rows` are (file, line, reason) in file order."""
+
+    def __init__(self, rows: list[tuple[str, int, str]]):
+        self.rows = rows
+        super().__init__(f"{len(rows)} row(s) break the raw contract; nothing was changed "
+                         f"(fix them, or pass --skip-bad-rows to load the rest and list them in meta)")
+
+
+@dataclass(frozen=True)
+class Source:
+    table: str
+    path: Path
+
+    @property
+    def line_offset(self) -> int:
+        # rowid 0 is CSV line 2 (after the header) and Parquet row 1
+        return 2 if self.path.suffix == ".csv" else 1
+
+
+def find_sources(directory: Path) -> list[Source]:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise HeimdallError(f"{directory} is not a directory")
+    sources = []
+    for table in RAW_TABLES:
+        found = [directory / f"{table}{ext}" for ext in (".csv", ".parquet") if (directory / f"{table}{ext}").is_file()]
+        if len(found) > 1:
+            raise HeimdallError(f"{directory} has both {found[0].name} and {found[1].name}; keep one")
+        if found:
+            sources.append(Source(table, found[0]))
+        elif table in REQUIRED_TABLES:
+            raise HeimdallError(f"{directory} has no {table}.csv or {table}.parquet")
+    return sources
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _read(con: duckdb.DuckDBPyConnection, source: Source) -> tuple[str, set[str]]:
+    """Load one file as all-text columns into a scratch table; returns its name and columns."""
+    scratch = f"_in_{source.table}"
+    reader = (f"read_csv({_quote(source.path)}, header = true, all_varchar = true)"
+              if source.path.suffix == ".csv" else f"read_parquet({_quote(source.path)})")
+    try:
+        con.execute(f"CREATE TEMP TABLE {scratch} AS SELECT CAST(COLUMNS(*) AS VARCHAR) FROM {reader}")
+    except duckdb.Error as exc:
+        raise HeimdallError(f"cannot read {source.path.name}: {str(exc).splitlines()[0]}") from None
+    present = {r[0] for r in con.execute(f"DESCRIBE {scratch}").fetchall()}
+    for column in content_columns(source.table):
+        if column not in present:
+            raise HeimdallError(f"{source.path.name}: missing column '{column}'")
+    return scratch, present
+
+
+def _rules(source: Source, scratch: str, as_of: datetime | None) -> list[str]:
+    """SELECT statements yielding (rowid, reason) for each way a row can break the contract."""
+    table = source.table
+    key = RAW_TABLES[table][0][0]
+    rules = [
+        f"SELECT rowid, 'missing {key}' FROM {scratch} WHERE nullif(trim({key}), '') IS NULL",
+        f"SELECT rowid, '{key} ' || {key} || ' is not an integer' FROM {scratch} "
+        f"WHERE nullif(trim({key}), '') IS NOT NULL AND try_cast(trim({key}) AS BIGINT) IS NULL",
+        f"SELECT rowid, 'duplicate {key} ' || trim({key}) FROM {scratch} "
+        f"QUALIFY nullif(trim({key}), '') IS NOT NULL AND row_number() OVER (PARTITION BY trim({key}) ORDER BY rowid) > 1",
+    ]
+    for column in REQUIRED_VALUES[table]:
+        rules.append(f"SELECT rowid, 'missing {column}' FROM {scratch} WHERE nullif(trim({column}), '') IS NULL")
+    for column, kind in RAW_TABLES[table]:
+        if column == key or column == "source_hash":
+            continue
+        value = f"nullif(trim({column}), '')"
+        if kind == "TIMESTAMPTZ":
+            rules.append(f"SELECT rowid, 'unparseable {column} ' || {column} FROM {scratch} "
+                         f"WHERE {value} IS NOT NULL AND try_cast({value} AS TIMESTAMPTZ) IS NULL")
+            if as_of is not None and (table, column) != PLANNED:
+                rules.append(f"SELECT rowid, '{column} ' || {column} || ' is after --as-of' FROM {scratch} "
+                             f"WHERE try_cast({value} AS TIMESTAMPTZ) > TIMESTAMPTZ '{as_of.isoformat()}'")
+        elif kind in ("BIGINT", "INTEGER"):
+            rules.append(f"SELECT rowid, '{column} ' || {column} || ' is not an integer' FROM {scratch} "
+                         f"WHERE {value} IS NOT NULL AND try_cast({value} AS {kind}) IS NULL")
+    return rules
+
+
+def _bad_rows(con, source: Source, scratch: str, as_of: datetime | None, loaded: dict[str, str]) -> list[tuple[int, str]]:
+    rules = _rules(source, scratch, as_of)
+    for (table, column), (parent, parent_key) in REFERENCES.items():
+        if table != source.table:
+            continue
+        parent_rel = loaded.get(parent)
+        kind = parent.removeprefix("raw_").rstrip("s")
+        if parent_rel is None:
+            rules.append(f"SELECT rowid, 'refers to {kind} ' || {column} || ', but no {parent} file was given' "
+                         f"FROM {scratch} WHERE nullif(trim({column}), '') IS NOT NULL")
+        else:
+            rules.append(
+                f"SELECT rowid, 'refers to unknown {kind} ' || {column} FROM {scratch} s "
+                f"WHERE try_cast(trim({column}) AS BIGINT) IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {parent_rel} p WHERE p.{parent_key} = try_cast(trim(s.{column}) AS BIGINT))")
+    union = " UNION ALL ".join(f"({r})" for r in rules)
+    return con.execute(
+        f"SELECT rowid + {source.line_offset} AS line, string_agg(reason, '; ') FROM ({union}) t(rowid, reason) "
+        f"GROUP BY rowid ORDER BY rowid"
+    ).fetchall()
+
+
+def _typed(source: Source, scratch: str, present: set[str], bad: str) -> str:
+    """The good rows of a scratch table, typed; a given source_hash is kept."""
+    casts = ", ".join(c if t == "VARCHAR" else f"try_cast(nullif(trim({c}), '') AS {t}) AS {c}"
+                      for c, t in RAW_TABLES[source.table] if c != "source_hash")
+    hash_col = ", nullif(trim(source_hash), '') AS source_hash" if "source_hash" in present else ""
+    return f"(SELECT {casts}{hash_col} FROM {scratch} WHERE rowid NOT IN (SELECT rowid FROM {bad}))"
+
+
+def load_directory(directory: Path, *, skip_bad_rows: bool, as_of: datetime | None,
+                   workflow: str | None = None):
+    """Validate the files up front (so a bad directory fails before any file is touched)
+    and return a loader for `warehouse.pipeline.materialise`."""
+    sources = find_sources(directory)
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=timezone.utc)
+
+    def load(con: duckdb.DuckDBPyConnection) -> None:
+        loaded: dict[str, str] = {}
+        skipped: list[dict] = []
+        by_table = {s.table: s for s in sources}
+        for table in RAW_TABLES:  # parents before children
+            source = by_table.get(table)
+            if source is None:
+                create_empty_raw(con, table)
+                loaded[table] = table
+                continue
+            scratch, present = _read(con, source)
+            bad = _bad_rows(con, source, scratch, as_of, loaded)
+            con.execute(f"CREATE TEMP TABLE _bad_{table} (rowid BIGINT)")
+            if bad:
+                skipped.extend({"file": source.path.name, "line": line, "reason": reason} for line, reason in bad)
+                con.executemany(f"INSERT INTO _bad_{table} VALUES (?)", [(line - source.line_offset,) for line, _ in bad])
+            insert_raw(con, table, _typed(source, scratch, present, f"_bad_{table}"))
+            loaded[table] = table
+        if skipped and not skip_bad_rows:
+            raise BadRows([(r["file"], r["line"], r["reason"]) for r in skipped])
+        effective = as_of or _latest(con)
+        if effective is None:
+            raise HeimdallError(f"{directory} holds no issues")
+        write_meta(con, source="ingest", as_of=effective, workflow=workflow, skipped_rows=skipped)
+
+    return load
+
+
+def _latest(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The latest event in the data: a sprint's planned end is not an event."""
+    parts = [f"SELECT max({c}) FROM {t}" for t, cols in RAW_TABLES.items() for c, k in cols
+             if k == "TIMESTAMPTZ" and (t, c) != PLANNED]
+    return con.execute(f"SELECT max(m) FROM ({' UNION ALL '.join(parts)}) t(m)").fetchone()[0]

@@ -1,0 +1,1 @@
+"""One module per warehouse table; each declares `MODELS = (Model(...),)`."""

@@ -1,0 +1,24 @@
+"""SQL fragments shared by several models, so each idea is written once."""
+
+from warehouse.statusmap import ACTIVE_STATES, CANONICAL_STATES, UNKNOWN
+
+ACTIVE = "(" + ", ".join(f"'{s}'" for s in ACTIVE_STATES) + ")"
+STATES = CANONICAL_STATES + (UNKNOWN,)
+
+
+def hours(later: str, earlier: str) -> str:
+    return f"(epoch({later}) - epoch({earlier})) / 3600.0"
+
+
+# Forward order of the flow; blocked and unknown are off the axis (neither forward nor back).
+STATE_RANK = "CASE {col} WHEN 'todo' THEN 0 WHEN 'in_progress' THEN 1 WHEN 'review' THEN 2 WHEN 'done' THEN 3 END"
+
+# The grid of days charts and daily facts use: first created day up to the as_of day.
+DAY_GRID = """
+    SELECT CAST(d AS DATE) AS day
+    FROM range(
+        (SELECT CAST(min(created_at) AS DATE) FROM stg_issues),
+        CAST((SELECT as_of FROM meta) AS DATE) + 1,
+        INTERVAL 1 DAY
+    ) t(d)
+"""

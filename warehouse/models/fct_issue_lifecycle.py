@@ -1,0 +1,56 @@
+from warehouse.registry import AS_OF, Model, accepted_values, expect, not_null, unique
+from warehouse.models._sql import ACTIVE, STATES, hours
+
+MODELS = (
+    Model(
+        name="fct_issue_lifecycle",
+        depends_on=("stg_issues", "int_lifecycle", "fct_blocked_intervals", "stg_blockers", "meta"),
+        description=(
+            "One row per issue: cycle start (first_in_progress_at = first entry into an active "
+            "state), done_at (last entry into done, only if currently done), cycle and lead time "
+            "in hours, blocked hours (union of blocked windows inside the cycle), reopen count, "
+            "current state and age."
+        ),
+        build=f"""
+            WITH blocked AS (
+                SELECT issue_id, sum(hours) AS blocked_hours FROM fct_blocked_intervals GROUP BY issue_id
+            ),
+            blockers AS (
+                SELECT issue_id, count(*) AS blocker_count, count(*) FILTER (WHERE is_late_logged) AS late_logged_blockers
+                FROM stg_blockers GROUP BY issue_id
+            )
+            SELECT i.issue_id, i.issue_key, i.project_key, i.team, i.issue_type, i.priority,
+                   i.assignee, i.reporter, i.estimate_points, i.summary,
+                   i.created_at, i.resolved_at, l.first_in_progress_at, l.first_done_at, l.done_at,
+                   {hours("l.done_at", "l.first_in_progress_at")} AS cycle_time_hours,
+                   {hours("l.done_at", "i.created_at")} AS lead_time_hours,
+                   coalesce(b.blocked_hours, 0) AS blocked_hours,
+                   l.reopen_count, l.current_status, l.current_raw_status, l.last_status_change_at,
+                   l.transition_count,
+                   l.current_status = 'done' AS is_done,
+                   l.current_status IN {ACTIVE} AS is_active,
+                   CASE WHEN l.current_status IN {ACTIVE}
+                        THEN {hours(AS_OF, "l.first_in_progress_at")} END AS age_hours,
+                   l.done_at IS NOT NULL AND NOT l.ever_in_progress AS done_without_in_progress,
+                   l.has_unknown_status,
+                   coalesce(k.blocker_count, 0) AS blocker_count,
+                   coalesce(k.late_logged_blockers, 0) AS late_logged_blockers
+            FROM stg_issues i
+            JOIN int_lifecycle l USING (issue_id)
+            LEFT JOIN blocked b USING (issue_id)
+            LEFT JOIN blockers k USING (issue_id)
+        """,
+        tests=(
+            *not_null("fct_issue_lifecycle", "issue_id", "issue_key", "team", "current_status", "blocked_hours"),
+            unique("fct_issue_lifecycle", "issue_id"),
+            accepted_values("fct_issue_lifecycle", "current_status", STATES),
+            expect("fct_issue_lifecycle", "cycle_time_non_negative", "cycle_time_hours >= 0"),
+            expect("fct_issue_lifecycle", "lead_time_non_negative", "lead_time_hours >= 0", severity="warn"),
+            expect("fct_issue_lifecycle", "blocked_within_cycle",
+                   "blocked_hours <= coalesce(cycle_time_hours, age_hours, blocked_hours) + 1e-6"),
+            expect("fct_issue_lifecycle", "done_has_done_at", "current_status <> 'done' OR done_at IS NOT NULL"),
+            expect("fct_issue_lifecycle", "done_at_not_after_as_of", f"done_at <= {AS_OF}"),
+            expect("fct_issue_lifecycle", "reopen_count_non_negative", "reopen_count >= 0"),
+        ),
+    ),
+)

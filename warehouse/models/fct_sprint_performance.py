@@ -1,0 +1,72 @@
+from warehouse.registry import AS_OF, Model, expect, not_null, unique
+
+MODELS = (
+    Model(
+        name="fct_sprint_performance",
+        depends_on=("stg_sprints", "stg_issue_sprint", "fct_status_periods", "meta"),
+        description=(
+            "Per sprint: committed = members at sprint start; added = joined after the start; "
+            "removed = left before the end; completed = entered done inside the sprint window "
+            "(up to as_of) while a member; spillover = members at the end not done then (NULL "
+            "until the sprint has ended); say_do = completed / committed."
+        ),
+        build=f"""
+            WITH m AS (
+                SELECT s.sprint_id, s.start_at, s.end_at, least(s.end_at, {AS_OF}) AS horizon,
+                       x.issue_id, x.added_at, x.removed_at
+                FROM stg_sprints s JOIN stg_issue_sprint x USING (sprint_id)
+            ),
+            done_entries AS (
+                SELECT issue_id, entered_at FROM fct_status_periods
+                WHERE canonical_status = 'done' AND previous_status IS DISTINCT FROM 'done'
+            ),
+            completed AS (
+                SELECT DISTINCT m.sprint_id, m.issue_id
+                FROM m JOIN done_entries d ON d.issue_id = m.issue_id
+                WHERE d.entered_at >= m.start_at AND d.entered_at < m.horizon AND d.entered_at >= m.added_at
+                  AND (m.removed_at IS NULL OR d.entered_at < m.removed_at)
+            ),
+            state_at_end AS (
+                SELECT m.sprint_id, m.issue_id, p.canonical_status
+                FROM m JOIN fct_status_periods p ON p.issue_id = m.issue_id
+                WHERE m.end_at <= {AS_OF} AND p.entered_at <= m.end_at
+                  AND (p.exited_at IS NULL OR p.exited_at > m.end_at)
+            ),
+            flags AS (
+                SELECT m.sprint_id, m.issue_id,
+                       m.added_at <= m.start_at AND (m.removed_at IS NULL OR m.removed_at > m.start_at) AS committed,
+                       m.added_at > m.start_at AND m.added_at < m.end_at AS added,
+                       m.removed_at > m.start_at AND m.removed_at < m.end_at AS removed,
+                       c.issue_id IS NOT NULL AS completed,
+                       CASE WHEN m.end_at <= {AS_OF} THEN
+                           m.added_at < m.end_at AND (m.removed_at IS NULL OR m.removed_at >= m.end_at)
+                           AND coalesce(e.canonical_status, 'todo') <> 'done' END AS spilled
+                FROM m
+                LEFT JOIN completed c USING (sprint_id, issue_id)
+                LEFT JOIN state_at_end e USING (sprint_id, issue_id)
+            ),
+            agg AS (
+                SELECT sprint_id,
+                       count(*) FILTER (WHERE committed) AS committed,
+                       count(*) FILTER (WHERE added) AS added,
+                       count(*) FILTER (WHERE removed) AS removed,
+                       count(*) FILTER (WHERE completed) AS completed,
+                       count(*) FILTER (WHERE spilled) AS spillover
+                FROM flags GROUP BY sprint_id
+            )
+            SELECT s.sprint_id, s.team, s.sprint_name, s.start_at, s.end_at, s.state,
+                   coalesce(a.committed, 0) AS committed, coalesce(a.added, 0) AS added,
+                   coalesce(a.removed, 0) AS removed, coalesce(a.completed, 0) AS completed,
+                   CASE WHEN s.end_at <= {AS_OF} THEN coalesce(a.spillover, 0) END AS spillover,
+                   coalesce(a.completed, 0) / nullif(a.committed, 0) AS say_do
+            FROM stg_sprints s LEFT JOIN agg a USING (sprint_id)
+            ORDER BY s.team, s.start_at
+        """,
+        tests=(
+            *not_null("fct_sprint_performance", "sprint_id", "committed", "added", "removed", "completed"),
+            unique("fct_sprint_performance", "sprint_id"),
+            expect("fct_sprint_performance", "completed_within_scope", "completed <= committed + added"),
+            expect("fct_sprint_performance", "say_do_non_negative", "say_do >= 0"),
+        ),
+    ),
+)

@@ -1,0 +1,60 @@
+from warehouse.registry import AS_OF, Model, accepted_values, expect, not_null, unique
+from warehouse.models._sql import STATE_RANK, STATES, hours
+
+MODELS = (
+    Model(
+        name="fct_status_periods",
+        depends_on=("stg_issues", "stg_transitions", "meta"),
+        description=(
+            "Each issue's timeline as consecutive periods in one status. Period 0 runs from "
+            "created_at in the first transition's from-status (todo when there is none); each "
+            "transition, in (changed_at, transition_id) order, opens the next. exited_at NULL = "
+            "current; hours are clipped at as_of. is_reopen marks a move out of done; is_backward "
+            "a move back along todo < in_progress < review < done."
+        ),
+        # One window pass: the creation row (is_creation) sorts first in its issue, and reads
+        # the first transition's from-status with lead().
+        build=f"""
+            WITH rows AS (
+                SELECT issue_id, team, true AS is_creation, CAST(NULL AS BIGINT) AS transition_id,
+                       CAST(NULL AS VARCHAR) AS from_status, CAST(NULL AS VARCHAR) AS from_canonical_status,
+                       CAST(NULL AS VARCHAR) AS to_status, CAST(NULL AS VARCHAR) AS canonical_status,
+                       created_at AS entered_at
+                FROM stg_issues
+                UNION ALL
+                SELECT issue_id, team, false, transition_id, from_status, from_canonical_status,
+                       to_status, canonical_status, changed_at
+                FROM stg_transitions
+            ),
+            periods AS (
+                SELECT issue_id, team,
+                       CAST(row_number() OVER w - 1 AS INTEGER) AS period_index,
+                       transition_id,
+                       CASE WHEN is_creation THEN lead(from_status) OVER w ELSE to_status END AS raw_status,
+                       CASE WHEN is_creation THEN coalesce(lead(from_canonical_status) OVER w, 'todo')
+                            ELSE canonical_status END AS canonical_status,
+                       CASE WHEN NOT is_creation
+                            THEN coalesce(lag(canonical_status) OVER w, from_canonical_status, 'todo') END
+                           AS previous_status,
+                       entered_at,
+                       lead(entered_at) OVER w AS exited_at
+                FROM rows
+                WINDOW w AS (PARTITION BY issue_id ORDER BY is_creation DESC, entered_at, transition_id)
+            )
+            SELECT *,
+                   greatest(0, {hours(f"coalesce(exited_at, {AS_OF})", "entered_at")}) AS hours,
+                   coalesce(previous_status = 'done' AND canonical_status NOT IN ('done', 'unknown'), false) AS is_reopen,
+                   coalesce(previous_status <> 'done'
+                            AND {STATE_RANK.format(col='canonical_status')} < {STATE_RANK.format(col='previous_status')},
+                            false) AS is_backward
+            FROM periods
+        """,
+        tests=(
+            *not_null("fct_status_periods", "issue_id", "canonical_status", "entered_at", "hours"),
+            unique("fct_status_periods", "issue_id", "period_index"),
+            accepted_values("fct_status_periods", "canonical_status", STATES),
+            expect("fct_status_periods", "hours_non_negative", "hours >= 0"),
+            expect("fct_status_periods", "no_event_after_as_of", f"entered_at <= {AS_OF} OR period_index = 0"),
+        ),
+    ),
+)

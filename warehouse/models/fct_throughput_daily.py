@@ -1,0 +1,34 @@
+from warehouse.registry import Model, DataTest, expect, not_null, unique
+from warehouse.models._sql import DAY_GRID
+
+MODELS = (
+    Model(
+        name="fct_throughput_daily",
+        depends_on=("fct_issue_lifecycle", "stg_issues", "meta"),
+        description="Issues whose done_at falls on each UTC day, per team; zero days included.",
+        build=f"""
+            WITH days AS ({DAY_GRID}),
+            teams AS (SELECT DISTINCT team FROM stg_issues),
+            done AS (
+                SELECT CAST(done_at AS DATE) AS day, team, count(*) AS n
+                FROM fct_issue_lifecycle WHERE done_at IS NOT NULL GROUP BY ALL
+            )
+            SELECT d.day, t.team, coalesce(n, 0) AS issues_done
+            FROM days d CROSS JOIN teams t LEFT JOIN done USING (day, team)
+            ORDER BY d.day, t.team
+        """,
+        tests=(
+            *not_null("fct_throughput_daily", "day", "team", "issues_done"),
+            unique("fct_throughput_daily", "day", "team"),
+            expect("fct_throughput_daily", "non_negative", "issues_done >= 0"),
+            DataTest(
+                "every_done_issue_counted_once(fct_throughput_daily)",
+                """
+                SELECT (SELECT count(*) FROM fct_issue_lifecycle WHERE done_at IS NOT NULL) AS done_issues,
+                       (SELECT sum(issues_done) FROM fct_throughput_daily) AS counted
+                WHERE done_issues <> counted
+                """,
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,35 @@
+from warehouse.registry import Model, not_null, relationships, unique
+
+MODELS = (
+    Model(
+        name="stg_transitions",
+        depends_on=("raw_transitions", "stg_issues", "stg_status_map", "meta"),
+        description=(
+            "Status changes with exact duplicates removed (same issue, time, from and to: the "
+            "lowest transition_id is kept) and each raw name mapped to its canonical state."
+        ),
+        # A view: its only reader is fct_status_periods, which the row tests below check.
+        materialized="view",
+        build="""
+            WITH kept AS (
+                SELECT min(transition_id) AS transition_id, issue_id, from_status, to_status, changed_at,
+                       arg_min(actor, transition_id) AS actor
+                FROM raw_transitions
+                GROUP BY issue_id, changed_at, from_status, to_status
+            )
+            SELECT k.transition_id, k.issue_id, i.team, k.from_status, k.to_status, k.changed_at,
+                   nullif(trim(k.actor), '') AS actor,
+                   m_to.canonical_status, m_from.canonical_status AS from_canonical_status,
+                   m_to.clean_status AS to_status_clean, m_to.is_drifted
+            FROM kept k
+            JOIN stg_issues i USING (issue_id)
+            LEFT JOIN stg_status_map m_to ON m_to.team IS NOT DISTINCT FROM i.team AND m_to.raw_status = k.to_status
+            LEFT JOIN stg_status_map m_from ON m_from.team IS NOT DISTINCT FROM i.team AND m_from.raw_status = k.from_status
+        """,
+        tests=(
+            *not_null("raw_transitions", "transition_id", "issue_id", "to_status", "changed_at"),
+            unique("raw_transitions", "transition_id"),
+            relationships("raw_transitions", "issue_id", "raw_issues", "issue_id"),
+        ),
+    ),
+)

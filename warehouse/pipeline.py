@@ -1,0 +1,57 @@
+"""Materialising a warehouse: load raw tables, build models, test, then swap in atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from warehouse.build import Progress, TestResult, _noop, build_models, run_tests, stamp_built_at
+from warehouse.db import atomic_target, connect, open_warehouse
+from warehouse.errors import BuildFailed
+from warehouse.raw import RAW_TABLES
+
+Loader = Callable[[duckdb.DuckDBPyConnection], None]
+
+
+def materialise(target: Path, load: Loader, progress: Progress = _noop, build: bool = True) -> list[TestResult]:
+    """Build a complete warehouse beside `target` and rename it over `target` only if every
+    error-severity data test passes. Raises BuildFailed (with all results) otherwise.
+    With build=False only the raw tables and meta are written (models come with `build`)."""
+    results: list[TestResult] = []
+    with atomic_target(target) as tmp:
+        con = connect(tmp)
+        try:
+            load(con)
+            if build:
+                build_models(con, progress=progress)
+                results = run_tests(con, progress=progress)
+                if any(not r.passed and r.test.severity == "error" for r in results):
+                    raise BuildFailed(results)
+                stamp_built_at(con)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+    return results
+
+
+def copy_sources(source: Path, workflow: str | None = None) -> Loader:
+    """A loader that takes the raw tables and meta of an existing warehouse (for `build`),
+    optionally replacing the stored workflow map."""
+    source = Path(source)
+    con, _ = open_warehouse(source)  # validates it is a readable heimdall warehouse
+    con.close()
+
+    def load(con: duckdb.DuckDBPyConnection) -> None:
+        escaped = str(source).replace("'", "''")
+        con.execute(f"ATTACH '{escaped}' AS src (READ_ONLY)")
+        try:
+            for table in (*RAW_TABLES, "meta"):
+                con.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
+        finally:
+            con.execute("DETACH src")
+        if workflow is not None:
+            con.execute("UPDATE meta SET workflow = ?", [workflow])
+
+    return load
