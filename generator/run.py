@@ -9,7 +9,7 @@ import duckdb
 from generator.simulate import simulate
 from warehouse.build import Progress, TestResult, _noop
 from warehouse.pipeline import materialise
-from warehouse.raw import insert_raw, write_meta
+from warehouse.raw import insert_frame, write_meta
 
 
 def generate_warehouse(target: Path, cfg: dict, workflow: str | None = None,
@@ -19,9 +19,7 @@ def generate_warehouse(target: Path, cfg: dict, workflow: str | None = None,
         raw = simulate(cfg)
         for table, frame in raw.tables().items():
             progress(f"writing {table}", 0, 1)
-            con.register("frame", frame)
-            insert_raw(con, table, "frame")
-            con.unregister("frame")
+            insert_frame(con, table, frame)
         write_meta(con, source="generator", as_of=raw.as_of, seed=cfg["seed"], config=cfg, workflow=workflow)
 
     return materialise(target, load, progress, build)

@@ -268,6 +268,16 @@ def main() -> None:
         sys.exit(2)
     except typer.Abort:
         code = 130
+    except OSError as exc:  # disk full, permissions changed mid-build: the old file is intact
+        typer.echo(f"heimdall-tui: error: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    except Exception as exc:
+        import duckdb
+
+        if not isinstance(exc, duckdb.Error):
+            raise
+        typer.echo(f"heimdall-tui: error: database error: {str(exc).splitlines()[0]}", err=True)
+        sys.exit(2)
     if code == 130:  # Typer turns Ctrl-C into exit code 130
         typer.echo("heimdall-tui: interrupted; the previous warehouse was left untouched", err=True)
     sys.exit(code if isinstance(code, int) else 0)

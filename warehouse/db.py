@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -94,16 +95,18 @@ def existing_meta(path: Path) -> dict | None:
 
 
 def ensure_writable_dir(path: Path) -> None:
-    """Fail early, before any work, when the warehouse's folder cannot take a new file."""
+    """Fail early, before any work, when the warehouse's folder cannot take a new file.
+
+    Probes with a real file: permission bits say nothing when running as root."""
     folder = path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise HeimdallError(f"cannot create {folder}: {exc.strerror}") from None
     if path.is_dir():
         raise HeimdallError(f"{path} is a directory, not a warehouse file")
-    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise HeimdallError(f"{path} is in a read-only location")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".heimdall-probe-"):
+            pass
+    except OSError as exc:
+        raise HeimdallError(f"cannot write to {folder}: {exc.strerror or exc} (a read-only location?)") from None
 
 
 def _remove_quietly(path: Path) -> None:

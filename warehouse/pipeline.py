@@ -11,11 +11,13 @@ from warehouse.build import Progress, TestResult, _noop, build_models, run_tests
 from warehouse.db import atomic_target, connect, open_warehouse
 from warehouse.errors import BuildFailed
 from warehouse.raw import RAW_TABLES
+from warehouse.registry import Model
 
 Loader = Callable[[duckdb.DuckDBPyConnection], None]
 
 
-def materialise(target: Path, load: Loader, progress: Progress = _noop, build: bool = True) -> list[TestResult]:
+def materialise(target: Path, load: Loader, progress: Progress = _noop, build: bool = True,
+                models: list[Model] | None = None) -> list[TestResult]:
     """Build a complete warehouse beside `target` and rename it over `target` only if every
     error-severity data test passes. Raises BuildFailed (with all results) otherwise.
     With build=False only the raw tables and meta are written (models come with `build`)."""
@@ -23,13 +25,16 @@ def materialise(target: Path, load: Loader, progress: Progress = _noop, build: b
     with atomic_target(target) as tmp:
         con = connect(tmp)
         try:
+            # One transaction: a commit per statement costs more than the work on small data.
+            con.execute("BEGIN")
             load(con)
             if build:
-                build_models(con, progress=progress)
-                results = run_tests(con, progress=progress)
+                build_models(con, models, progress=progress)
+                results = run_tests(con, models, progress=progress)
                 if any(not r.passed and r.test.severity == "error" for r in results):
                     raise BuildFailed(results)
                 stamp_built_at(con)
+            con.execute("COMMIT")
             con.execute("CHECKPOINT")
         finally:
             con.close()

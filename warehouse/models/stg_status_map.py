@@ -28,7 +28,8 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     )
     rows = [(team, raw, *workflow.resolve(team, raw)) for team, raw in pairs]
     if rows:
-        con.executemany("INSERT INTO stg_status_map VALUES (?, ?, ?, ?, ?, ?)", rows)
+        placeholders = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(rows))
+        con.execute(f"INSERT INTO stg_status_map VALUES {placeholders}", [v for row in rows for v in row])
 
 
 MODELS = (

@@ -1,0 +1,1 @@
+"""The project's benchmark: `python -m benchmarks` prints DESIGN.md §7's targets as measured here."""

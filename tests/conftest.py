@@ -1,0 +1,44 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+from heimdall_tui import cli
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+class Run:
+    def __init__(self, code: int, out: str, err: str):
+        self.code, self.out, self.err = code, out, err
+
+    def __repr__(self) -> str:
+        return f"Run(code={self.code}, out={self.out[-500:]!r}, err={self.err[-500:]!r})"
+
+
+@pytest.fixture
+def run(capsys, monkeypatch, tmp_path):
+    """Run the real console entry point; returns exit code, stdout and stderr."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("HEIMDALL_DB", raising=False)
+
+    def invoke(*args: str) -> Run:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["heimdall-tui", *map(str, args)])
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main()
+        captured = capsys.readouterr()
+        return Run(exit_info.value.code or 0, captured.out, captured.err)
+
+    return invoke
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory):
+    """The default demo warehouse (seed 42, 1,200 issues), built once per session."""
+    from generator import config
+    from generator.run import generate_warehouse
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    generate_warehouse(path, config.resolve())
+    return path
