@@ -54,7 +54,7 @@ class Source:
 
     @property
     def line_offset(self) -> int:
-        # rowid 0 is CSV line 2 (after the header) and Parquet row 1
+        # _row 0 is CSV line 2 (after the header) and Parquet row 1
         return 2 if self.path.suffix == ".csv" else 1
 
 
@@ -81,10 +81,16 @@ def _quote(path: Path) -> str:
 def _read(con: duckdb.DuckDBPyConnection, source: Source) -> tuple[str, set[str]]:
     """Load one file as all-text columns into a scratch table; returns its name and columns."""
     scratch = f"_in_{source.table}"
-    reader = (f"read_csv({_quote(source.path)}, header = true, all_varchar = true)"
-              if source.path.suffix == ".csv" else f"read_parquet({_quote(source.path)})")
+    # _row is the row's position in the file (rowid is not one inside a transaction); the
+    # CSV scan keeps file order, as insertion order is preserved.
+    if source.path.suffix == ".csv":
+        select = (f"row_number() OVER () - 1 AS _row, CAST(COLUMNS(*) AS VARCHAR) "
+                  f"FROM read_csv({_quote(source.path)}, header = true, all_varchar = true)")
+    else:
+        select = (f"file_row_number AS _row, CAST(COLUMNS(* EXCLUDE (file_row_number)) AS VARCHAR) "
+                  f"FROM read_parquet({_quote(source.path)}, file_row_number = true)")
     try:
-        con.execute(f"CREATE TEMP TABLE {scratch} AS SELECT CAST(COLUMNS(*) AS VARCHAR) FROM {reader}")
+        con.execute(f"CREATE TEMP TABLE {scratch} AS SELECT {select}")
     except duckdb.Error as exc:
         raise HeimdallError(f"cannot read {source.path.name}: {str(exc).splitlines()[0]}") from None
     present = {r[0] for r in con.execute(f"DESCRIBE {scratch}").fetchall()}
@@ -95,30 +101,30 @@ def _read(con: duckdb.DuckDBPyConnection, source: Source) -> tuple[str, set[str]
 
 
 def _rules(source: Source, scratch: str, as_of: datetime | None) -> list[str]:
-    """SELECT statements yielding (rowid, reason) for each way a row can break the contract."""
+    """SELECT statements yielding (_row, reason) for each way a row can break the contract."""
     table = source.table
     key = RAW_TABLES[table][0][0]
     rules = [
-        f"SELECT rowid, 'missing {key}' FROM {scratch} WHERE nullif(trim({key}), '') IS NULL",
-        f"SELECT rowid, '{key} ' || {key} || ' is not an integer' FROM {scratch} "
+        f"SELECT _row, 'missing {key}' FROM {scratch} WHERE nullif(trim({key}), '') IS NULL",
+        f"SELECT _row, '{key} ' || {key} || ' is not an integer' FROM {scratch} "
         f"WHERE nullif(trim({key}), '') IS NOT NULL AND try_cast(trim({key}) AS BIGINT) IS NULL",
-        f"SELECT rowid, 'duplicate {key} ' || trim({key}) FROM {scratch} "
-        f"QUALIFY nullif(trim({key}), '') IS NOT NULL AND row_number() OVER (PARTITION BY trim({key}) ORDER BY rowid) > 1",
+        f"SELECT _row, 'duplicate {key} ' || trim({key}) FROM {scratch} "
+        f"QUALIFY nullif(trim({key}), '') IS NOT NULL AND row_number() OVER (PARTITION BY trim({key}) ORDER BY _row) > 1",
     ]
     for column in REQUIRED_VALUES[table]:
-        rules.append(f"SELECT rowid, 'missing {column}' FROM {scratch} WHERE nullif(trim({column}), '') IS NULL")
+        rules.append(f"SELECT _row, 'missing {column}' FROM {scratch} WHERE nullif(trim({column}), '') IS NULL")
     for column, kind in RAW_TABLES[table]:
         if column == key or column == "source_hash":
             continue
         value = f"nullif(trim({column}), '')"
         if kind == "TIMESTAMPTZ":
-            rules.append(f"SELECT rowid, 'unparseable {column} ' || {column} FROM {scratch} "
+            rules.append(f"SELECT _row, 'unparseable {column} ' || {column} FROM {scratch} "
                          f"WHERE {value} IS NOT NULL AND try_cast({value} AS TIMESTAMPTZ) IS NULL")
             if as_of is not None and (table, column) != PLANNED:
-                rules.append(f"SELECT rowid, '{column} ' || {column} || ' is after --as-of' FROM {scratch} "
+                rules.append(f"SELECT _row, '{column} ' || {column} || ' is after --as-of' FROM {scratch} "
                              f"WHERE try_cast({value} AS TIMESTAMPTZ) > TIMESTAMPTZ '{as_of.isoformat()}'")
         elif kind in ("BIGINT", "INTEGER"):
-            rules.append(f"SELECT rowid, '{column} ' || {column} || ' is not an integer' FROM {scratch} "
+            rules.append(f"SELECT _row, '{column} ' || {column} || ' is not an integer' FROM {scratch} "
                          f"WHERE {value} IS NOT NULL AND try_cast({value} AS {kind}) IS NULL")
     return rules
 
@@ -131,17 +137,17 @@ def _bad_rows(con, source: Source, scratch: str, as_of: datetime | None, loaded:
         parent_rel = loaded.get(parent)
         kind = parent.removeprefix("raw_").rstrip("s")
         if parent_rel is None:
-            rules.append(f"SELECT rowid, 'refers to {kind} ' || {column} || ', but no {parent} file was given' "
+            rules.append(f"SELECT _row, 'refers to {kind} ' || {column} || ', but no {parent} file was given' "
                          f"FROM {scratch} WHERE nullif(trim({column}), '') IS NOT NULL")
         else:
             rules.append(
-                f"SELECT rowid, 'refers to unknown {kind} ' || {column} FROM {scratch} s "
+                f"SELECT _row, 'refers to unknown {kind} ' || {column} FROM {scratch} s "
                 f"WHERE try_cast(trim({column}) AS BIGINT) IS NOT NULL AND NOT EXISTS "
                 f"(SELECT 1 FROM {parent_rel} p WHERE p.{parent_key} = try_cast(trim(s.{column}) AS BIGINT))")
     union = " UNION ALL ".join(f"({r})" for r in rules)
     return con.execute(
-        f"SELECT rowid + {source.line_offset} AS line, string_agg(reason, '; ') FROM ({union}) t(rowid, reason) "
-        f"GROUP BY rowid ORDER BY rowid"
+        f"SELECT _row + {source.line_offset} AS line, string_agg(reason, '; ') FROM ({union}) t(_row, reason) "
+        f"GROUP BY _row ORDER BY _row"
     ).fetchall()
 
 
@@ -150,7 +156,7 @@ def _typed(source: Source, scratch: str, present: set[str], bad: str) -> str:
     casts = ", ".join(c if t == "VARCHAR" else f"try_cast(nullif(trim({c}), '') AS {t}) AS {c}"
                       for c, t in RAW_TABLES[source.table] if c != "source_hash")
     hash_col = ", nullif(trim(source_hash), '') AS source_hash" if "source_hash" in present else ""
-    return f"(SELECT {casts}{hash_col} FROM {scratch} WHERE rowid NOT IN (SELECT rowid FROM {bad}))"
+    return f"(SELECT {casts}{hash_col} FROM {scratch} WHERE _row NOT IN (SELECT _row FROM {bad}))"
 
 
 def load_directory(directory: Path, *, skip_bad_rows: bool, as_of: datetime | None,
@@ -173,7 +179,7 @@ def load_directory(directory: Path, *, skip_bad_rows: bool, as_of: datetime | No
                 continue
             scratch, present = _read(con, source)
             bad = _bad_rows(con, source, scratch, as_of, loaded)
-            con.execute(f"CREATE TEMP TABLE _bad_{table} (rowid BIGINT)")
+            con.execute(f"CREATE TEMP TABLE _bad_{table} (_row BIGINT)")
             if bad:
                 skipped.extend({"file": source.path.name, "line": line, "reason": reason} for line, reason in bad)
                 con.executemany(f"INSERT INTO _bad_{table} VALUES (?)", [(line - source.line_offset,) for line, _ in bad])
