@@ -63,6 +63,12 @@ def bench_generate(folder: Path, issues: int, target: float, peak: float | None)
     return Result("generate + build", issues, m["seconds"], m["peak_mb"], target, peak)
 
 
+def bench_report(folder: Path, issues: int, target: float) -> Result:
+    db = folder / f"bench-{issues}.duckdb"
+    m = run_cli(["--export", "report", "--db", str(db), "--out", str(folder / f"report-{issues}.md")])
+    return Result("--export report", issues, m["seconds"], m["peak_mb"], target, None)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 1,000,000-issue cases")
@@ -72,9 +78,12 @@ def main(argv: list[str] | None = None) -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="heimdall-bench-") as tmp:
         folder = Path(tmp)
-        results.append(bench_generate(folder, 1_200, 1.0, None))
-        if not args.quick:
-            results.append(bench_generate(folder, 1_000_000, 30.0, 3072.0))
+        sizes = [1_200] if args.quick else [1_200, 1_000_000]
+        for issues in sizes:
+            results.append(bench_generate(folder, issues, 1.0 if issues < 10_000 else 30.0,
+                                          None if issues < 10_000 else 3072.0))
+        for issues in sizes:
+            results.append(bench_report(folder, issues, 0.5 if issues < 10_000 else 3.0))
 
     print(f"{'work':<22}{'issues':>11}{'seconds':>10}{'target':>9}{'peak MB':>10}{'target':>9}  ok")
     for r in results:

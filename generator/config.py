@@ -71,7 +71,7 @@ DEFAULTS: dict = {
         "blocked_status": 0.08,
         "blocker_window": 0.12,
         "overlapping_blocker": 0.20,
-        "abandoned": 0.03,
+        "abandoned": 0.01,
     },
     "degradation": {
         "enabled": True,

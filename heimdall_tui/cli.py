@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import datetime, timedelta, timezone
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -105,28 +106,85 @@ def _run_build(fn, *args, **kwargs):
     raise typer.Exit(1)
 
 
+class Export(str, Enum):
+    report = "report"
+
+
+class Format(str, Enum):
+    md = "md"
+    json = "json"
+
+
 @app.callback(invoke_without_command=True)
 def main_callback(
     ctx: typer.Context,
     db: Optional[Path] = DbOption,
+    export: Optional[Export] = typer.Option(None, "--export", help="Export instead of opening: 'report' (the weekly delivery report)."),
+    fmt: Optional[Format] = typer.Option(None, "--format", help="Report format: md (default) or json."),
+    out: Optional[Path] = typer.Option(None, "--out", dir_okay=False, help="Write the report to this file (atomically) instead of stdout."),
+    week_ending: Optional[str] = typer.Option(None, "--week-ending", metavar="YYYY-MM-DD", help="Report the week ending on this date (default: the week up to as_of)."),
+    team: Optional[str] = typer.Option(None, "--team", help="Only this team."),
+    project: Optional[str] = typer.Option(None, "--project", help="Only this project."),
+    issue_type: Optional[str] = typer.Option(None, "--issue-type", help="Only this issue type."),
+    thresholds: Optional[Path] = typer.Option(None, "--thresholds", dir_okay=False, help="TOML file with a [risk] table overriding signal thresholds."),
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
 ) -> None:
-    """With no command: open the warehouse (the demo is generated on first use)."""
+    """With no command: open the warehouse (the demo is generated on first use).
+    With --export report: print the weekly delivery report."""
     ctx.obj = {"db": db}
     if version:
         from heimdall_tui import __version__
 
         typer.echo(f"heimdall-tui {__version__}")
         raise typer.Exit()
-    if ctx.invoked_subcommand is None:
-        target, explicit = _target(ctx, None)
-        if not target.exists() and not explicit:
-            from generator import config
-            from generator.run import generate_warehouse
-
-            typer.echo(f"First run: generating the demo warehouse at {target} ...", err=True)
-            _run_build(generate_warehouse, target, config.resolve())
+    report_options = {"--format": fmt, "--out": out, "--week-ending": week_ending, "--team": team,
+                      "--project": project, "--issue-type": issue_type, "--thresholds": thresholds}
+    given = [name for name, value in report_options.items() if value is not None]
+    if ctx.invoked_subcommand is not None:
+        if export or given:
+            raise HeimdallError(f"{'--export' if export else given[0]} goes before no command; drop `{ctx.invoked_subcommand}`")
+        return
+    if given and not export:
+        raise HeimdallError(f"{given[0]} needs --export report")
+    target = _ensure_warehouse(ctx)
+    if export is Export.report:
+        _export_report(target, fmt or Format.md, out, week_ending, team, project, issue_type, thresholds)
+    else:
         _print_summary(target)
+
+
+def _ensure_warehouse(ctx: typer.Context) -> Path:
+    """The warehouse to read; only the default location is seeded with the demo."""
+    target, explicit = _target(ctx, None)
+    if not target.exists() and not explicit:
+        from generator import config
+        from generator.run import generate_warehouse
+
+        typer.echo(f"First run: generating the demo warehouse at {target} ...", err=True)
+        _run_build(generate_warehouse, target, config.resolve())
+    return target
+
+
+def _export_report(target: Path, fmt: Format, out: Optional[Path], week_ending: Optional[str], team: Optional[str],
+                   project: Optional[str], issue_type: Optional[str], thresholds: Optional[Path]) -> None:
+    from heimdall_tui.report import build_report, to_json, to_markdown, write_text_atomic
+    from warehouse.db import open_warehouse, require_models
+    from warehouse.metrics import Filters
+    from warehouse.risks import load_thresholds
+
+    limits = load_thresholds(thresholds)
+    con, _meta = open_warehouse(target)
+    try:
+        require_models(con, target)
+        report = build_report(con, week_ending, Filters(team, project, issue_type), limits)
+    finally:
+        con.close()
+    text = to_json(report) if fmt is Format.json else to_markdown(report)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        write_text_atomic(out, text)
+        typer.echo(f"wrote {out}", err=True)
 
 
 def _print_summary(target: Path) -> None:
@@ -161,6 +219,15 @@ def _print_summary(target: Path) -> None:
         rows.append(("skipped rows", f"{meta['skipped_rows']} (listed in meta.skipped_detail)"))
     for label, value in rows:
         typer.echo(f"{label:<13}{value}")
+
+
+@app.command()
+def glossary() -> None:
+    """Print the definition of every governed metric (from warehouse/metrics.py)."""
+    from warehouse.metrics import glossary as entries
+
+    for name, definition in entries():
+        typer.echo(f"{name}\n    {definition}\n")
 
 
 @app.command()

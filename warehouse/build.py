@@ -67,12 +67,12 @@ def run_tests(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None,
     for i, (table, row_tests) in enumerate(by_table.items()):
         progress(f"testing {table}", i, len(by_table))
         counts = ", ".join(f"count(*) FILTER (WHERE {t.failing_when})" for t in row_tests)
-        for t, n in zip(row_tests, con.execute(f"SELECT {counts} FROM {table}").fetchone()):
+        for t, n in zip(row_tests, con.execute(f"SELECT {counts} FROM {table}").fetchall()[0]):
             failing[t] = n
     for t in tests:
         if t.failing_when is None:
             progress(f"testing {t.name}", 0, 1)
-            failing[t] = con.execute(f"SELECT count(*) FROM ({t.sql})").fetchone()[0]
+            failing[t] = con.execute(f"SELECT count(*) FROM ({t.sql})").fetchall()[0][0]
     return [_sample(con, t, failing[t]) if failing[t] else TestResult(t, 0, (), ()) for t in tests]
 
 

@@ -53,7 +53,7 @@ def warehouse_meta(con: duckdb.DuckDBPyConnection, path: Path) -> dict:
     """The warehouse's `meta` row, after checking it is a heimdall warehouse we can read."""
     has_meta = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not has_meta:
         raise HeimdallError(f"{path} is a DuckDB database but not a heimdall warehouse (no meta table)")
     try:
@@ -140,6 +140,6 @@ def require_models(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Readers need the built models, not just raw tables (`generate --no-build`)."""
     built = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'fct_issue_lifecycle'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not built:
         raise HeimdallError(f"{path} holds raw tables but no models yet (run `heimdall-tui build --db {path}`)")

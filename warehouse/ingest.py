@@ -199,4 +199,4 @@ def _latest(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """The latest event in the data: a sprint's planned end is not an event."""
     parts = [f"SELECT max({c}) FROM {t}" for t, cols in RAW_TABLES.items() for c, k in cols
              if k == "TIMESTAMPTZ" and (t, c) != PLANNED]
-    return con.execute(f"SELECT max(m) FROM ({' UNION ALL '.join(parts)}) t(m)").fetchone()[0]
+    return con.execute(f"SELECT max(m) FROM ({' UNION ALL '.join(parts)}) t(m)").fetchall()[0][0]

@@ -1,18 +1,24 @@
-"""Governed delivery metrics: one definition each, one implementation, used by every screen
-and report. Each function's docstring is its definition (the glossary prints them).
+"""Governed delivery metrics: one definition each, one implementation, called by every screen
+and by the report. Each function's docstring is its definition: `heimdall-tui glossary`
+prints them, so the words and the code cannot drift apart.
 
-Conventions: a period is half-open [start, end) in UTC; "now" is the warehouse's `as_of`,
-never the wall clock; filters narrow by team, project and issue type.
+Conventions: a period is the half-open interval [start, end) in UTC; "now" is the
+warehouse's `as_of`, never the wall clock; `Filters` narrow by team, project and issue type;
+weeks are Monday-based ISO weeks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
+import polars as pl
+
+from warehouse.errors import HeimdallError
 
 PERCENTILES = (0.50, 0.75, 0.85, 0.95)
+ACTIVE = "('in_progress', 'review', 'blocked')"
 
 
 @dataclass(frozen=True)
@@ -21,24 +27,73 @@ class Filters:
     project: str | None = None
     issue_type: str | None = None
 
+    def _pairs(self):
+        return [(c, v) for c, v in (("team", self.team), ("project_key", self.project),
+                                    ("issue_type", self.issue_type)) if v is not None]
+
     def where(self, alias: str = "") -> tuple[str, list]:
-        """A SQL condition (always valid, `true` when empty) and its parameters."""
+        """A SQL condition on fct_issue_lifecycle columns (`true` when empty) and its
+        positional parameters."""
         prefix = f"{alias}." if alias else ""
-        clauses, params = ["true"], []
-        for column, value in (("team", self.team), ("project_key", self.project), ("issue_type", self.issue_type)):
-            if value is not None:
-                clauses.append(f"{prefix}{column} = ?")
-                params.append(value)
-        return " AND ".join(clauses), params
+        pairs = self._pairs()
+        return " AND ".join(["true"] + [f"{prefix}{c} = ?" for c, _ in pairs]), [v for _, v in pairs]
+
+    def periods(self) -> str:
+        """FROM clause for fct_status_periods (alias p) under these filters: the lifecycle (l)
+        is joined only when a project or type filter needs it, as periods carry the team."""
+        if self.project is None and self.issue_type is None:
+            return "fct_status_periods p"
+        return "fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)"
+
+    def where_periods(self) -> tuple[str, dict]:
+        """The named-parameter condition matching `periods()`."""
+        cond, params = self.where_named("l")
+        return cond.replace("l.team", "p.team"), params
+
+    def where_named(self, alias: str = "") -> tuple[str, dict]:
+        """The same condition with named parameters ($team, $project_key, $issue_type)."""
+        prefix = f"{alias}." if alias else ""
+        pairs = self._pairs()
+        return " AND ".join(["true"] + [f"{prefix}{c} = ${c}" for c, _ in pairs]), dict(pairs)
+
+    def describe(self) -> str:
+        parts = [f"{k} {v}" for k, v in (("team", self.team), ("project", self.project),
+                                          ("type", self.issue_type)) if v is not None]
+        return ", ".join(parts) or "all work"
+
+    def with_team(self, team: str | None) -> "Filters":
+        return Filters(team, self.project, self.issue_type)
 
 
 NO_FILTERS = Filters()
 
 
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pl.DataFrame:
+    """A query's result as a polars frame (through the Arrow C stream, no pyarrow)."""
+    return pl.DataFrame(con.sql(sql, params=params or None))
+
+
+def validate_filters(con: duckdb.DuckDBPyConnection, filters: Filters) -> None:
+    """Unknown team, project or issue type: a one-line error listing the known ones."""
+    for column, value, label in (("team", filters.team, "team"), ("project_key", filters.project, "project"),
+                                 ("issue_type", filters.issue_type, "issue type")):
+        if value is None:
+            continue
+        known = [r[0] for r in con.execute(
+            f"SELECT DISTINCT {column} FROM fct_issue_lifecycle WHERE {column} IS NOT NULL ORDER BY 1").fetchall()]
+        if value not in known:
+            raise HeimdallError(f"unknown {label} {value!r} (known: {', '.join(known)})")
+
+
 def as_of(con: duckdb.DuckDBPyConnection) -> datetime:
-    """The instant the warehouse describes: the end of the generator's window, or the time of
-    the export. Every "current" metric is evaluated at as_of."""
-    return con.execute("SELECT as_of FROM meta").fetchone()[0]
+    """As of: the instant the warehouse describes - the end of the generator's window, or the
+    time of the export. Every "current" metric is evaluated at as_of."""
+    return con.execute("SELECT as_of FROM meta").fetchall()[0][0]
+
+
+def data_start(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """Data start: the first instant with data, the earliest issue creation."""
+    return con.execute("SELECT min(created_at) FROM fct_issue_lifecycle").fetchall()[0][0]
 
 
 def throughput(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS) -> int:
@@ -49,34 +104,223 @@ def throughput(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, f
     return con.execute(
         f"SELECT count(*) FROM fct_issue_lifecycle WHERE done_at >= ? AND done_at < ? AND {cond}",
         [start, end, *params],
-    ).fetchone()[0]
+    ).fetchall()[0][0]
+
+
+def _percentiles(con, column: str, start: datetime, end: datetime, filters: Filters) -> dict[str, float | None]:
+    cond, params = filters.where()
+    quantiles = ", ".join(f"quantile_cont({column}, {p})" for p in PERCENTILES)
+    row = con.execute(
+        f"SELECT count({column}), {quantiles} FROM fct_issue_lifecycle "
+        f"WHERE done_at >= ? AND done_at < ? AND {column} IS NOT NULL AND {cond}",
+        [start, end, *params],
+    ).fetchall()[0]
+    return {"n": row[0], **{f"p{round(p * 100)}": v for p, v in zip(PERCENTILES, row[1:])}}
 
 
 def cycle_time_percentiles(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
                            filters: Filters = NO_FILTERS) -> dict[str, float | None]:
-    """Cycle time percentiles (P50/P75/P85/P95, continuous) in hours over issues done in
-    [start, end). Cycle time = done_at - cycle start, where cycle start is the first entry
-    into an active state (in progress, review or blocked). Issues done without ever being
-    active have no cycle time and are left out. None when nothing qualifies."""
-    cond, params = filters.where()
-    quantiles = ", ".join(f"quantile_cont(cycle_time_hours, {p})" for p in PERCENTILES)
-    row = con.execute(
-        f"SELECT {quantiles} FROM fct_issue_lifecycle "
-        f"WHERE done_at >= ? AND done_at < ? AND cycle_time_hours IS NOT NULL AND {cond}",
-        [start, end, *params],
-    ).fetchone()
-    return {f"p{round(p * 100)}": value for p, value in zip(PERCENTILES, row)}
+    """Cycle time: done_at - cycle start, in hours, for issues done in [start, end); cycle
+    start is the first entry into an active state (in progress, review or blocked), so work
+    that skipped in progress still counts. Reported as continuous percentiles P50 (median),
+    P75, P85, P95 with n, the number of issues; issues done without ever being active have
+    no cycle time. None when nothing qualifies."""
+    return _percentiles(con, "cycle_time_hours", start, end, filters)
+
+
+def lead_time_percentiles(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                          filters: Filters = NO_FILTERS) -> dict[str, float | None]:
+    """Lead time: done_at - created_at, in hours, for issues done in [start, end): what the
+    requester waits, queue included. Continuous percentiles P50/P75/P85/P95 with n."""
+    return _percentiles(con, "lead_time_hours", start, end, filters)
+
+
+def wip_at(con: duckdb.DuckDBPyConnection, instant: datetime, filters: Filters = NO_FILTERS) -> int:
+    """WIP at an instant t: issues whose state at t is active (in progress, review or
+    blocked). A status change at exactly t is already in effect."""
+    cond, params = filters.where_periods()
+    return con.execute(
+        f"SELECT count(*) FROM {filters.periods()} WHERE p.canonical_status IN {ACTIVE} "
+        f"AND p.entered_at <= $t AND (p.exited_at IS NULL OR p.exited_at > $t) AND {cond}",
+        {"t": instant, **params},
+    ).fetchall()[0][0]
+
+
+def average_wip(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                filters: Filters = NO_FILTERS) -> float:
+    """Average WIP: over [start, end), the time-weighted mean number of active issues, i.e. the
+    total time issues spent in active states inside the period divided by its length. This
+    is the L of Little's law (L = throughput rate x mean cycle time)."""
+    cond, params = filters.where_periods()
+    seconds = con.execute(f"""
+        SELECT sum(epoch(least(coalesce(p.exited_at, $end), $end)) - epoch(greatest(p.entered_at, $start)))
+        FROM {filters.periods()}
+        WHERE p.canonical_status IN {ACTIVE} AND p.entered_at < $end AND (p.exited_at IS NULL OR p.exited_at > $start)
+          AND {cond}""", {"start": start, "end": end, **params}).fetchall()[0][0]
+    return (seconds or 0.0) / (end - start).total_seconds()
 
 
 def current_wip(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -> dict[str, int]:
-    """Current WIP: issues whose state at as_of is active (in progress, review or blocked),
-    with how many of them are operationally blocked (blocked status, or an open blocker
-    window at as_of)."""
+    """Current WIP: WIP at as_of, with how many of those issues are operationally blocked
+    (in the blocked status, or active with a blocker window open at as_of)."""
     cond, params = filters.where()
     total, blocked = con.execute(
-        f"SELECT count(*) FILTER (WHERE canonical_status IN ('in_progress', 'review', 'blocked')), "
-        f"count(*) FILTER (WHERE canonical_status IN ('in_progress', 'review', 'blocked') "
-        f"AND operational_state = 'blocked') FROM fct_wip_current WHERE {cond}",
+        f"SELECT count(*) FILTER (WHERE canonical_status IN {ACTIVE}), "
+        f"count(*) FILTER (WHERE canonical_status IN {ACTIVE} AND operational_state = 'blocked') "
+        f"FROM fct_wip_current WHERE {cond}",
         params,
-    ).fetchone()
+    ).fetchall()[0]
     return {"wip": total, "blocked": blocked}
+
+
+def work_item_age(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS,
+                  at: datetime | None = None, limit: int | None = None) -> pl.DataFrame:
+    """Work item age: at an instant t (as_of unless given), t - cycle start in hours for
+    every issue active at t, oldest first, with its state and raw status at t, the hours
+    since its last status change, and whether it is blocked at t (blocked status, or a
+    blocker window open at t)."""
+    at = at or as_of(con)
+    cond, params = filters.where_named("l")
+    return frame(con, f"""
+        WITH open_blockers AS (
+            SELECT DISTINCT issue_id FROM stg_blockers
+            WHERE is_valid AND blocked_start <= $at AND (blocked_end IS NULL OR blocked_end > $at)
+        )
+        SELECT l.issue_id, l.issue_key, l.team, l.project_key, l.issue_type, l.priority, l.assignee,
+               p.canonical_status, p.raw_status,
+               p.canonical_status = 'blocked' OR o.issue_id IS NOT NULL AS is_blocked,
+               l.first_in_progress_at,
+               (epoch($at) - epoch(l.first_in_progress_at)) / 3600.0 AS age_hours,
+               (epoch($at) - epoch(p.entered_at)) / 3600.0 AS time_in_status_hours
+        FROM fct_status_periods p
+        JOIN fct_issue_lifecycle l USING (issue_id)
+        LEFT JOIN open_blockers o USING (issue_id)
+        WHERE p.canonical_status IN {ACTIVE} AND p.entered_at <= $at AND (p.exited_at IS NULL OR p.exited_at > $at)
+          AND {cond}
+        ORDER BY age_hours DESC, l.issue_id
+        {f'LIMIT {int(limit)}' if limit else ''}""", {"at": at, **params})
+
+
+def blocked_time(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                 filters: Filters = NO_FILTERS) -> dict[str, float | int | None]:
+    """Blocked share: over issues done in [start, end), the sum of blocked hours divided by
+    the sum of cycle-time hours, as a percentage. Blocked hours are the union of blocker
+    windows and blocked-status periods inside each issue's cycle, so overlaps count once
+    and the share never exceeds 100%. None when no cycle time was completed."""
+    cond, params = filters.where()
+    n, blocked, cycle = con.execute(
+        f"SELECT count(*), sum(blocked_hours), sum(cycle_time_hours) FROM fct_issue_lifecycle "
+        f"WHERE done_at >= ? AND done_at < ? AND cycle_time_hours IS NOT NULL AND {cond}",
+        [start, end, *params],
+    ).fetchall()[0]
+    share = 100.0 * blocked / cycle if cycle else None
+    return {"n": n, "blocked_hours": blocked or 0.0, "cycle_hours": cycle or 0.0, "share_pct": share}
+
+
+def blocks_started(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                   filters: Filters = NO_FILTERS) -> int:
+    """Blocks started: blocked episodes (merged blocker windows and blocked-status periods,
+    inside the cycle) that began in [start, end)."""
+    cond, params = filters.where("l")
+    return con.execute(
+        f"SELECT count(*) FROM fct_blocked_intervals b JOIN fct_issue_lifecycle l USING (issue_id) "
+        f"WHERE b.blocked_from >= ? AND b.blocked_from < ? AND {cond}",
+        [start, end, *params],
+    ).fetchall()[0][0]
+
+
+def rework_rate(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                filters: Filters = NO_FILTERS) -> dict[str, float | int | None]:
+    """Rework rate: the share of issues done in [start, end) that were ever reopened (moved
+    out of done into a non-done state before their final done), as a percentage. None when
+    nothing was done."""
+    cond, params = filters.where()
+    done, reopened = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE reopen_count > 0) FROM fct_issue_lifecycle "
+        f"WHERE done_at >= ? AND done_at < ? AND {cond}",
+        [start, end, *params],
+    ).fetchall()[0]
+    return {"done": done, "reopened": reopened, "rate_pct": 100.0 * reopened / done if done else None}
+
+
+def weekly_flow(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                filters: Filters = NO_FILTERS) -> pl.DataFrame:
+    """Weekly flow: per Monday-based ISO week overlapping [start, end), throughput (issues
+    done that week) and the median and P85 cycle time of those issues, zero-filled."""
+    cond, params = filters.where()
+    return frame(con, f"""
+        WITH weeks AS (
+            SELECT w AS week_start FROM range(date_trunc('week', CAST(? AS TIMESTAMPTZ)),
+                                              CAST(? AS TIMESTAMPTZ), INTERVAL 7 DAY) t(w)
+        ),
+        done AS (
+            SELECT date_trunc('week', done_at) AS week_start, count(*) AS throughput,
+                   quantile_cont(cycle_time_hours, 0.5) AS median_cycle_time_hours,
+                   quantile_cont(cycle_time_hours, 0.85) AS p85_cycle_time_hours
+            FROM fct_issue_lifecycle
+            WHERE done_at >= date_trunc('week', CAST(? AS TIMESTAMPTZ)) AND done_at < ? AND {cond}
+            GROUP BY 1
+        )
+        SELECT CAST(w.week_start AS DATE) AS week_start, coalesce(d.throughput, 0) AS throughput,
+               d.median_cycle_time_hours, d.p85_cycle_time_hours
+        FROM weeks w LEFT JOIN done d USING (week_start) ORDER BY 1""", [start, end, start, end, *params])
+
+
+def sprint_commitment(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                      filters: Filters = NO_FILTERS) -> pl.DataFrame:
+    """Sprint commitment (say/do): per sprint starting in [start, end), committed
+    (members at the start), added (joined after it), removed (left before the end),
+    completed (entered done inside the sprint while a member), spillover (members at the
+    end not done then; empty until the sprint ends) and say/do = completed / committed.
+    Only the team filter applies: sprints belong to teams, not projects."""
+    params = [start, end] + ([filters.team] if filters.team else [])
+    return frame(con, f"""
+        SELECT sprint_id, team, sprint_name, start_at, end_at, state, committed, added, removed,
+               completed, spillover, say_do
+        FROM fct_sprint_performance
+        WHERE start_at >= ? AND start_at < ? {'AND team = ?' if filters.team else ''}
+        ORDER BY start_at, team""", params)
+
+
+def time_in_status(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                   filters: Filters = NO_FILTERS) -> pl.DataFrame:
+    """Time in status: for issues done in [start, end), the hours their cycles spent in each
+    canonical state (from cycle start to done_at), summed, with each state's share. Flow
+    efficiency is the in-progress share: the rest is waiting, reviewing or blocked."""
+    cond, params = filters.where("l")
+    return frame(con, f"""
+        SELECT p.canonical_status, sum(p.hours) AS hours,
+               100.0 * sum(p.hours) / sum(sum(p.hours)) OVER () AS share_pct
+        FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
+        WHERE l.done_at >= ? AND l.done_at < ? AND p.entered_at >= l.first_in_progress_at
+          AND p.entered_at < l.done_at AND {cond}
+        GROUP BY 1 ORDER BY hours DESC""", [start, end, *params])
+
+
+def team_sle(con: duckdb.DuckDBPyConnection, end: datetime, weeks: int = 12,
+             filters: Filters = NO_FILTERS) -> dict[str, float]:
+    """Service level expectation (SLE): per team, the P85 cycle time (hours) of the issues it
+    finished in the `weeks` weeks before `end`: 85% of its recent work took at most that
+    long. An active item older than its team's SLE is past it."""
+    cond, params = filters.where()
+    return dict(con.execute(
+        f"SELECT team, quantile_cont(cycle_time_hours, 0.85) FROM fct_issue_lifecycle "
+        f"WHERE done_at >= ? AND done_at < ? AND cycle_time_hours IS NOT NULL AND {cond} GROUP BY team",
+        [end - timedelta(weeks=weeks), end, *params],
+    ).fetchall())
+
+
+def glossary() -> list[tuple[str, str]]:
+    """(name, definition) for every governed metric, from the docstrings above."""
+    import inspect
+    import sys
+
+    module = sys.modules[__name__]
+    entries = []
+    for name, fn in inspect.getmembers(module, inspect.isfunction):
+        if fn.__module__ != __name__ or name.startswith("_") or name in ("frame", "validate_filters", "glossary"):
+            continue
+        doc = inspect.getdoc(fn) or ""
+        title, _, body = doc.partition(":")
+        entries.append((title.strip(), " ".join(body.split())))
+    return sorted(entries, key=lambda e: e[0].lower())

@@ -8,7 +8,7 @@ from warehouse.statusmap import UNKNOWN, Workflow, parse_workflow
 def build(con: duckdb.DuckDBPyConnection) -> None:
     # Resolution runs over the few distinct (team, status) names only; the per-row work
     # (joining it onto millions of transitions) stays in SQL.
-    stored = con.execute("SELECT workflow FROM meta").fetchone()[0]
+    stored = con.execute("SELECT workflow FROM meta").fetchall()[0][0]
     workflow = parse_workflow(stored, "stored in meta") if stored else Workflow()
     pairs = con.execute(
         """
