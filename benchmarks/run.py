@@ -1,6 +1,7 @@
 """Time the work DESIGN.md §7 sets targets for, each in a fresh process, and print a table
-and JSON. Wall time is end to end as a user runs it (interpreter start, imports, work);
-peak memory is the process's maximum resident set.
+and JSON. `seconds` is end to end as a user runs it (interpreter start, imports, work) and
+is what the target is checked against; `work` leaves out importing duckdb, polars, numpy
+and typer (about 0.4 s here); peak memory is the process's maximum resident set.
 
     python -m benchmarks                 # everything, including 1,000,000 issues
     python -m benchmarks --quick         # only the 1,200-issue cases
@@ -22,13 +23,15 @@ CHILD = """
 import json, resource, sys, time
 start = time.perf_counter()
 from heimdall_tui.cli import main
+import duckdb, numpy, polars
+work_start = time.perf_counter()
 sys.argv = ["heimdall-tui", *json.loads(sys.argv[1])]
 code = 0
 try:
     main()
 except SystemExit as exc:
     code = exc.code or 0
-print(json.dumps({"seconds": time.perf_counter() - start, "code": code,
+print(json.dumps({"seconds": time.perf_counter() - start, "work": time.perf_counter() - work_start, "code": code,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -38,6 +41,7 @@ class Result:
     work: str
     issues: int
     seconds: float
+    work_seconds: float
     peak_mb: float
     target_seconds: float
     target_peak_mb: float | None
@@ -60,13 +64,13 @@ def run_cli(args: list[str]) -> dict:
 def bench_generate(folder: Path, issues: int, target: float, peak: float | None) -> Result:
     db = folder / f"bench-{issues}.duckdb"
     m = run_cli(["generate", "--issues", str(issues), "--db", str(db)])
-    return Result("generate + build", issues, m["seconds"], m["peak_mb"], target, peak)
+    return Result("generate + build", issues, m["seconds"], m["work"], m["peak_mb"], target, peak)
 
 
 def bench_report(folder: Path, issues: int, target: float) -> Result:
     db = folder / f"bench-{issues}.duckdb"
     m = run_cli(["--export", "report", "--db", str(db), "--out", str(folder / f"report-{issues}.md")])
-    return Result("--export report", issues, m["seconds"], m["peak_mb"], target, None)
+    return Result("--export report", issues, m["seconds"], m["work"], m["peak_mb"], target, None)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -85,11 +89,11 @@ def main(argv: list[str] | None = None) -> None:
         for issues in sizes:
             results.append(bench_report(folder, issues, 0.5 if issues < 10_000 else 3.0))
 
-    print(f"{'work':<22}{'issues':>11}{'seconds':>10}{'target':>9}{'peak MB':>10}{'target':>9}  ok")
+    print(f"{'work':<20}{'issues':>11}{'seconds':>9}{'(work)':>8}{'target':>8}{'peak MB':>9}{'target':>8}  ok")
     for r in results:
         peak_target = f"{r.target_peak_mb:.0f}" if r.target_peak_mb else "-"
-        print(f"{r.work:<22}{r.issues:>11,}{r.seconds:>10.2f}{r.target_seconds:>9.1f}{r.peak_mb:>10.0f}"
-              f"{peak_target:>9}  {'yes' if r.ok else 'NO'}")
+        print(f"{r.work:<20}{r.issues:>11,}{r.seconds:>9.2f}{r.work_seconds:>8.2f}{r.target_seconds:>8.1f}"
+              f"{r.peak_mb:>9.0f}{peak_target:>8}  {'yes' if r.ok else 'NO'}")
     payload = [{**asdict(r), "ok": r.ok} for r in results]
     print(json.dumps(payload))
     if args.json:
