@@ -49,12 +49,14 @@ def _open_existing(path: Path) -> duckdb.DuckDBPyConnection:
         raise HeimdallError(f"cannot open {path}: {text.splitlines()[0]}") from None
 
 
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
+                       "AND table_name = ?", [name]).fetchall()[0][0] > 0
+
+
 def warehouse_meta(con: duckdb.DuckDBPyConnection, path: Path) -> dict:
     """The warehouse's `meta` row, after checking it is a heimdall warehouse we can read."""
-    has_meta = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
-    ).fetchall()[0][0]
-    if not has_meta:
+    if not has_table(con, "meta"):
         raise HeimdallError(f"{path} is a DuckDB database but not a heimdall warehouse (no meta table)")
     try:
         cur = con.execute("SELECT * FROM meta")
@@ -138,8 +140,5 @@ def atomic_target(path: Path):
 
 def require_models(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Readers need the built models, not just raw tables (`generate --no-build`)."""
-    built = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'fct_issue_lifecycle'"
-    ).fetchall()[0][0]
-    if not built:
+    if not has_table(con, "fct_issue_lifecycle"):
         raise HeimdallError(f"{path} holds raw tables but no models yet (run `heimdall-tui build --db {path}`)")
