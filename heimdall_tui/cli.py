@@ -129,8 +129,8 @@ def main_callback(
     thresholds: Optional[Path] = typer.Option(None, "--thresholds", dir_okay=False, help="TOML file with a [risk] table overriding signal thresholds."),
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
 ) -> None:
-    """With no command: open the warehouse (the demo is generated on first use).
-    With --export report: print the weekly delivery report."""
+    """With no command: open the dashboards on the warehouse (the demo is generated on first
+    use); piped, print its summary. With --export report: print the weekly delivery report."""
     ctx.obj = {"db": db}
     if version:
         from heimdall_tui import __version__
@@ -149,8 +149,12 @@ def main_callback(
     target = _ensure_warehouse(ctx)
     if export is Export.report:
         _export_report(target, fmt or Format.md, out, week_ending, team, project, issue_type, thresholds)
+    elif sys.stdout.isatty() and sys.stdin.isatty():
+        from heimdall_tui.app import HeimdallApp
+
+        HeimdallApp(target).run()  # opening errors surface here, before the screen is taken
     else:
-        _print_summary(target)
+        _print_summary(target)  # piped: a plain summary for scripts
 
 
 def _ensure_warehouse(ctx: typer.Context) -> Path:

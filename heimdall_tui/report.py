@@ -53,9 +53,11 @@ def _round(value, digits: int = 2):
     return None if value is None else round(value, digits)
 
 
-def _headline(con, end: datetime, filters: Filters, active) -> tuple[dict, int]:
+def headline(con, end: datetime, filters: Filters, active=None) -> tuple[dict, int]:
     """The headline rows, and how many items this week had a cycle time (for confidence).
-    `active` is the work in progress at the week's end (metrics.work_item_age)."""
+    `active` is the work in progress at the week's end (metrics.work_item_age), if known."""
+    if active is None:
+        active = metrics.work_item_age(con, filters, at=end)
     this = (end - timedelta(days=7), end)
     last = (end - timedelta(days=14), end - timedelta(days=7))
     ct_this, ct_last = (metrics.cycle_time_percentiles(con, *w, filters) for w in (this, last))
@@ -103,7 +105,7 @@ def _teams(con, end: datetime, filters: Filters, active) -> list[dict]:
     return rows
 
 
-def _summary(con, end: datetime, filters: Filters, headline: dict, items: int,
+def summary(con, end: datetime, filters: Filters, headline: dict, items: int,
              signals: list[risks.Signal]) -> dict:
     start = end - timedelta(days=7)
     trailing = (start - timedelta(weeks=4), start)
@@ -179,7 +181,7 @@ def build_report(con: duckdb.DuckDBPyConnection, week_ending: str | None = None,
     metrics.validate_filters(con, filters)
     end = week_end(con, week_ending)
     active = metrics.work_item_age(con, filters, at=end)
-    headline, items = _headline(con, end, filters, active)
+    rows, items = headline(con, end, filters, active)
     signals = risks.evaluate(con, end, filters, thresholds, active)
     iso = lambda t: t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")  # noqa: E731
     return {
@@ -189,8 +191,8 @@ def build_report(con: duckdb.DuckDBPyConnection, week_ending: str | None = None,
                  "ending": (end - timedelta(microseconds=1)).date().isoformat()},
         "filters": {"team": filters.team, "project": filters.project, "issue_type": filters.issue_type},
         "scope": filters.describe(),
-        "summary": _summary(con, end, filters, headline, items, signals),
-        "headline": headline,
+        "summary": summary(con, end, filters, rows, items, signals),
+        "headline": rows,
         "teams": _teams(con, end, filters, active),
         "risks": [s.to_dict() for s in signals if s.fired],
         "risks_checked": len(signals),

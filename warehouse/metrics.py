@@ -244,26 +244,112 @@ def rework_rate(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
 
 
 def weekly_flow(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
-                filters: Filters = NO_FILTERS) -> pl.DataFrame:
-    """Weekly flow: per Monday-based ISO week overlapping [start, end), throughput (issues
-    done that week) and the median and P85 cycle time of those issues, zero-filled."""
-    cond, params = filters.where()
+                filters: Filters = NO_FILTERS, by_team: bool = False) -> pl.DataFrame:
+    """Weekly flow: per Monday-based ISO week overlapping [start, end) (and per team when
+    asked), throughput (issues done that week) and the median and P85 cycle time of those
+    issues; weeks without work are zero-filled."""
+    cond, params = filters.where_named()
+    team_col = "team," if by_team else ""
+    teams = (f"CROSS JOIN (SELECT DISTINCT team FROM fct_issue_lifecycle WHERE {cond}) t" if by_team else "")
     return frame(con, f"""
         WITH weeks AS (
-            SELECT w AS week_start FROM range(date_trunc('week', CAST(? AS TIMESTAMPTZ)),
-                                              CAST(? AS TIMESTAMPTZ), INTERVAL 7 DAY) t(w)
+            SELECT w AS week_start FROM range(date_trunc('week', CAST($start AS TIMESTAMPTZ)),
+                                              CAST($end AS TIMESTAMPTZ), INTERVAL 7 DAY) r(w)
         ),
         done AS (
-            SELECT date_trunc('week', done_at) AS week_start, count(*) AS throughput,
+            SELECT date_trunc('week', done_at) AS week_start, {team_col} count(*) AS throughput,
                    quantile_cont(cycle_time_hours, 0.5) AS median_cycle_time_hours,
                    quantile_cont(cycle_time_hours, 0.85) AS p85_cycle_time_hours
             FROM fct_issue_lifecycle
-            WHERE done_at >= date_trunc('week', CAST(? AS TIMESTAMPTZ)) AND done_at < ? AND {cond}
-            GROUP BY 1
+            WHERE done_at >= date_trunc('week', CAST($start AS TIMESTAMPTZ)) AND done_at < $end AND {cond}
+            GROUP BY ALL
         )
-        SELECT CAST(w.week_start AS DATE) AS week_start, coalesce(d.throughput, 0) AS throughput,
-               d.median_cycle_time_hours, d.p85_cycle_time_hours
-        FROM weeks w LEFT JOIN done d USING (week_start) ORDER BY 1""", [start, end, start, end, *params])
+        SELECT CAST(w.week_start AS DATE) AS week_start, {'t.team,' if by_team else ''}
+               coalesce(d.throughput, 0) AS throughput, d.median_cycle_time_hours, d.p85_cycle_time_hours
+        FROM weeks w {teams}
+        LEFT JOIN done d ON d.week_start = w.week_start {'AND d.team = t.team' if by_team else ''}
+        ORDER BY 1 {', 2' if by_team else ''}""", {"start": start, "end": end, **params})
+
+
+def cycle_time_distribution(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                            filters: Filters = NO_FILTERS) -> pl.DataFrame:
+    """Cycle time distribution: per team, over issues done in [start, end), the P5, P25,
+    P50, P75 and P95 cycle time in hours (a box plot's whiskers, box and median) and n."""
+    cond, params = filters.where()
+    return frame(con, f"""
+        SELECT team, count(*) AS n,
+               quantile_cont(cycle_time_hours, 0.05) AS p5, quantile_cont(cycle_time_hours, 0.25) AS p25,
+               quantile_cont(cycle_time_hours, 0.5) AS p50, quantile_cont(cycle_time_hours, 0.75) AS p75,
+               quantile_cont(cycle_time_hours, 0.95) AS p95
+        FROM fct_issue_lifecycle
+        WHERE done_at >= ? AND done_at < ? AND cycle_time_hours IS NOT NULL AND {cond}
+        GROUP BY team ORDER BY team""", [start, end, *params])
+
+
+def daily_states(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                 filters: Filters = NO_FILTERS) -> pl.DataFrame:
+    """Cumulative flow: for each UTC day in [start, end), the number of issues in each
+    canonical state at the end of the day (the as_of instant on its last day). Summing the
+    active states gives the WIP run chart."""
+    cond, params = filters.where()
+    return frame(con, f"""
+        SELECT day, canonical_status, CAST(sum(issue_count) AS BIGINT) AS issues
+        FROM fct_daily_state_counts
+        WHERE day >= CAST(? AS DATE) AND day < CAST(? AS DATE) + 1 AND {cond}
+        GROUP BY ALL ORDER BY day, canonical_status""", [start, end, *params])
+
+
+def wip_breakdown(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -> pl.DataFrame:
+    """WIP breakdown: current WIP (at as_of) counted per team and canonical state."""
+    cond, params = filters.where()
+    return frame(con, f"""
+        SELECT team, canonical_status, count(*) AS issues FROM fct_wip_current
+        WHERE canonical_status IN {ACTIVE} AND {cond} GROUP BY ALL ORDER BY team, canonical_status""", params)
+
+
+def most_blocked(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                 filters: Filters = NO_FILTERS, limit: int = 20) -> pl.DataFrame:
+    """Most blocked issues: issues done in [start, end) or still active at as_of, ranked by
+    blocked hours (the union of blocked windows inside their cycle)."""
+    cond, params = filters.where()
+    return frame(con, f"""
+        SELECT issue_id, issue_key, team, current_status, blocked_hours, cycle_time_hours, age_hours,
+               blocker_count, late_logged_blockers
+        FROM fct_issue_lifecycle
+        WHERE blocked_hours > 0 AND (is_active OR (done_at >= ? AND done_at < ?)) AND {cond}
+        ORDER BY blocked_hours DESC, issue_id LIMIT {int(limit)}""", [start, end, *params])
+
+
+def blocker_reasons(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                    filters: Filters = NO_FILTERS) -> pl.DataFrame:
+    """Blocker reasons: blocker windows that started in [start, end), per reason: how many,
+    how many are still open at as_of, and how many were logged late (over 24 h after they
+    started)."""
+    cond, params = filters.where("l")
+    return frame(con, f"""
+        SELECT b.reason, count(*) AS windows, count(*) FILTER (WHERE b.is_open) AS still_open,
+               count(*) FILTER (WHERE b.is_late_logged) AS late_logged
+        FROM stg_blockers b JOIN fct_issue_lifecycle l USING (issue_id)
+        WHERE b.blocked_start >= ? AND b.blocked_start < ? AND {cond}
+        GROUP BY 1 ORDER BY windows DESC, reason""", [start, end, *params])
+
+
+def issue_snapshot(con: duckdb.DuckDBPyConnection, issue_key: str) -> dict | None:
+    """Issue snapshot: one issue's lifecycle facts (state, cycle start, done_at, cycle and
+    lead time, age, blocked hours, reopen count), as the other metrics define them."""
+    cur = con.execute(
+        "SELECT issue_key, team, project_key, issue_type, summary, assignee, current_status, current_raw_status, "
+        "first_in_progress_at, done_at, cycle_time_hours, lead_time_hours, age_hours, blocked_hours, reopen_count "
+        "FROM fct_issue_lifecycle WHERE issue_key = ?", [issue_key])
+    rows = cur.fetchall()
+    return dict(zip([d[0] for d in cur.description], rows[0])) if rows else None
+
+
+def dimensions(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The teams, projects and issue types present, for choosing filters."""
+    return {column: [r[0] for r in con.execute(
+        f"SELECT DISTINCT {column} FROM fct_issue_lifecycle WHERE {column} IS NOT NULL ORDER BY 1").fetchall()]
+        for column in ("team", "project_key", "issue_type")}
 
 
 def sprint_commitment(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
@@ -318,7 +404,8 @@ def glossary() -> list[tuple[str, str]]:
     module = sys.modules[__name__]
     entries = []
     for name, fn in inspect.getmembers(module, inspect.isfunction):
-        if fn.__module__ != __name__ or name.startswith("_") or name in ("frame", "validate_filters", "glossary"):
+        if fn.__module__ != __name__ or name.startswith("_") or name in ("frame", "validate_filters", "glossary",
+                                                                         "dimensions"):
             continue
         doc = inspect.getdoc(fn) or ""
         title, _, body = doc.partition(":")

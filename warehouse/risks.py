@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from warehouse import metrics
 from warehouse.errors import HeimdallError
@@ -90,6 +91,7 @@ class Signal:
     action: str
     metric_to_watch: str
     evidence: dict = field(default_factory=dict)
+    brief: str = ""  # the evidence in a few characters, for narrow tables
 
     @property
     def fired(self) -> bool:
@@ -166,7 +168,8 @@ def evaluate_scope(con: duckdb.DuckDBPyConnection, window: Window, filters: Filt
         + (f" ({_pct(-drop)})." if drop is not None else " (too little history to judge)."),
         "Find what stopped work finishing: clear blocked items and swarm on the oldest ones before starting new work.",
         f"weekly throughput ({scope})",
-        {"this_week": done_now, "trailing_weekly_average": round(weekly, 2), "drop": None if drop is None else round(drop, 4)}))
+        {"this_week": done_now, "trailing_weekly_average": round(weekly, 2), "drop": None if drop is None else round(drop, 4)},
+        brief=f"{done_now} vs {weekly:.1f}/wk"))
 
     # Cycle-time increase
     ct_now = metrics.cycle_time_percentiles(con, this_start, end, filters)
@@ -187,7 +190,8 @@ def evaluate_scope(con: duckdb.DuckDBPyConnection, window: Window, filters: Filt
         "Look at where finished work waited longest (review, blocked) and cut the queue there.",
         f"median cycle time ({scope})",
         {"median_this_week_hours": ct_now["p50"], "median_trailing_hours": ct_base["p50"],
-         "items_this_week": ct_now["n"], "rise": None if rise is None else round(rise, 4)}))
+         "items_this_week": ct_now["n"], "rise": None if rise is None else round(rise, 4)},
+        brief=(f"{ct_now['p50']:.0f} h vs {ct_base['p50']:.0f} h" if rise is not None else "too few items")))
 
     # WIP overload (Little's law: time-averaged WIP vs throughput rate x mean cycle time)
     wip_end = active.height
@@ -208,7 +212,8 @@ def evaluate_scope(con: duckdb.DuckDBPyConnection, window: Window, filters: Filt
         f"WIP ({scope})",
         {"average_wip": round(wip_avg, 2), "wip_at_week_end": wip_end,
          "expected_wip": None if expected is None else round(expected, 2),
-         "ratio": None if ratio is None else round(ratio, 3)}))
+         "ratio": None if ratio is None else round(ratio, 3)},
+        brief=(f"{wip_avg:.0f} vs {expected:.0f} ({ratio:.1f}x)" if ratio is not None else "too little data")))
     growth = (wip_end / wip_before - 1) if wip_before >= t.min_sample else None
     signals.append(Signal(
         "wip_rising", "WIP rising", scope,
@@ -217,7 +222,8 @@ def evaluate_scope(con: duckdb.DuckDBPyConnection, window: Window, filters: Filt
         + (f" ({_pct(growth)})." if growth is not None else "."),
         "Check whether new work is being started faster than work is finishing, and pause intake if so.",
         f"WIP ({scope})",
-        {"wip_week_start": wip_before, "wip_week_end": wip_end, "growth": None if growth is None else round(growth, 4)}))
+        {"wip_week_start": wip_before, "wip_week_end": wip_end, "growth": None if growth is None else round(growth, 4)},
+        brief=f"{wip_before} -> {wip_end}"))
 
     # Blocker spike
     blocks_now = metrics.blocks_started(con, this_start, end, filters)
@@ -231,7 +237,8 @@ def evaluate_scope(con: duckdb.DuckDBPyConnection, window: Window, filters: Filt
         "Find the shared cause of the new blocks (an environment, a dependency, a reviewer) and escalate it today.",
         f"items blocked per week ({scope})",
         {"blocks_this_week": blocks_now, "trailing_weekly_average": round(blocks_base, 2),
-         "ratio": None if spike is None else round(spike, 3)}))
+         "ratio": None if spike is None else round(spike, 3)},
+        brief=f"{blocks_now} vs {blocks_base:.1f}/wk"))
 
     # Rework spike
     rw_now = metrics.rework_rate(con, this_start, end, filters)
@@ -251,23 +258,26 @@ def evaluate_scope(con: duckdb.DuckDBPyConnection, window: Window, filters: Filt
         "Review why finished work came back (acceptance criteria, test coverage) before closing more.",
         f"rework rate ({scope})",
         {"rate_this_week_pct": rw_now["rate_pct"], "rate_trailing_pct": rw_base["rate_pct"],
-         "points": None if points is None else round(points, 2)}))
+         "points": None if points is None else round(points, 2)},
+        brief=(f"{rw_now['rate_pct']:.0f}% vs {rw_base['rate_pct']:.0f}%" if points is not None else "too few items")))
 
     # SLE breach and stale items, over the items active at the week's end
     sle = metrics.team_sle(con, end, t.sle_weeks, filters)
     wip = active.height
-    past = [r for r in active.iter_rows(named=True) if r["team"] in sle and r["age_hours"] > sle[r["team"]]]
-    share = len(past) / wip if wip >= t.min_sample else None
+    sle_of_team = pl.col("team").replace_strict(sle, default=None, return_dtype=pl.Float64)
+    past = active.filter(pl.col("age_hours") > sle_of_team)
+    share = past.height / wip if wip >= t.min_sample else None
     signals.append(Signal(
         "sle_breach", "Items past SLE", scope,
         _grade(share, t.sle_breach_warning, t.sle_breach_critical),
-        f"{scope}: {len(past)} of {wip} active items are older than their team's 85th-percentile cycle time"
+        f"{scope}: {past.height} of {wip} active items are older than their team's 85th-percentile cycle time"
         + (f" ({share:.0%})." if share is not None else "."),
         "Swarm on the items past their SLE, oldest first, and say no to new starts until they move.",
         f"items past SLE ({scope})",
-        {"past_sle": len(past), "active": wip, "share": None if share is None else round(share, 4),
+        {"past_sle": past.height, "active": wip, "share": None if share is None else round(share, 4),
          "sle_hours": {k: round(v, 1) for k, v in sorted(sle.items())},
-         "worst": [r["issue_key"] for r in past[:5]]}))
+         "worst": past["issue_key"].head(5).to_list()},
+        brief=f"{past.height} of {wip} past SLE"))
     stale = active.filter(active["time_in_status_hours"] >= t.stale_days * 24)
     stale_share = stale.height / wip if wip >= t.min_sample else None
     signals.append(Signal(
@@ -278,7 +288,8 @@ def evaluate_scope(con: duckdb.DuckDBPyConnection, window: Window, filters: Filt
         "Triage the stale items: finish, split, unblock or send each back to the backlog.",
         f"stale items ({scope})",
         {"stale": stale.height, "active": wip, "share": None if stale_share is None else round(stale_share, 4),
-         "stale_days": t.stale_days, "oldest": stale.sort("time_in_status_hours", descending=True)["issue_key"].head(5).to_list()}))
+         "stale_days": t.stale_days, "oldest": stale.sort("time_in_status_hours", descending=True)["issue_key"].head(5).to_list()},
+        brief=f"{stale.height} of {wip} stale"))
     return signals
 
 

@@ -9,36 +9,45 @@ MODELS = (
         depends_on=("fct_status_periods", "stg_issues", "meta"),
         description=(
             "Issues in each canonical state at the end of each UTC day (the as_of instant on the "
-            "last day), per team: the cumulative flow diagram's data. A period counts on day D "
-            "when entered_at <= end of D < exited_at."
+            "last day), per team, project and issue type: the cumulative flow diagram's data. A "
+            "period counts on day D when entered_at <= end of D < exited_at."
         ),
         # Set-based running sum of +1 (entry) / -1 (exit) events bucketed by the first day-end
         # at or after them; (x - 1 microsecond)::DATE is that day, midnight included.
         build=f"""
             WITH days AS ({DAY_GRID}),
-            teams AS (SELECT DISTINCT team FROM stg_issues),
+            groups AS (SELECT DISTINCT team, project_key, issue_type FROM stg_issues),
             states AS (SELECT * FROM (VALUES {_STATES}) s(canonical_status)),
+            periods AS (
+                SELECT p.entered_at, p.exited_at, p.canonical_status, i.team, i.project_key, i.issue_type
+                FROM fct_status_periods p JOIN stg_issues i USING (issue_id)
+            ),
             deltas AS (
-                SELECT CAST(entered_at - INTERVAL 1 MICROSECOND AS DATE) AS day, team, canonical_status, 1 AS delta
-                FROM fct_status_periods
+                SELECT CAST(entered_at - INTERVAL 1 MICROSECOND AS DATE) AS day, team, project_key, issue_type,
+                       canonical_status, 1 AS delta
+                FROM periods
                 UNION ALL
-                SELECT CAST(exited_at - INTERVAL 1 MICROSECOND AS DATE), team, canonical_status, -1
-                FROM fct_status_periods WHERE exited_at IS NOT NULL
+                SELECT CAST(exited_at - INTERVAL 1 MICROSECOND AS DATE), team, project_key, issue_type, canonical_status, -1
+                FROM periods WHERE exited_at IS NOT NULL
             ),
             bucketed AS (
-                SELECT greatest(day, (SELECT min(day) FROM days)) AS day, team, canonical_status, sum(delta) AS delta
+                SELECT greatest(day, (SELECT min(day) FROM days)) AS day, team, project_key, issue_type,
+                       canonical_status, sum(delta) AS delta
                 FROM deltas GROUP BY ALL
             )
-            SELECT d.day, t.team, s.canonical_status,
-                   CAST(sum(coalesce(b.delta, 0)) OVER (PARTITION BY t.team, s.canonical_status ORDER BY d.day) AS BIGINT)
+            SELECT d.day, g.team, g.project_key, g.issue_type, s.canonical_status,
+                   CAST(sum(coalesce(b.delta, 0)) OVER (
+                       PARTITION BY g.team, g.project_key, g.issue_type, s.canonical_status ORDER BY d.day) AS BIGINT)
                        AS issue_count
-            FROM days d CROSS JOIN teams t CROSS JOIN states s
-            LEFT JOIN bucketed b ON b.day = d.day AND b.team = t.team AND b.canonical_status = s.canonical_status
-            ORDER BY d.day, t.team, s.canonical_status
+            FROM days d CROSS JOIN groups g CROSS JOIN states s
+            LEFT JOIN bucketed b ON b.day = d.day AND b.team IS NOT DISTINCT FROM g.team
+                 AND b.project_key IS NOT DISTINCT FROM g.project_key AND b.issue_type IS NOT DISTINCT FROM g.issue_type
+                 AND b.canonical_status = s.canonical_status
+            ORDER BY d.day, g.team, g.project_key, g.issue_type, s.canonical_status
         """,
         tests=(
             *not_null("fct_daily_state_counts", "day", "team", "canonical_status", "issue_count"),
-            unique("fct_daily_state_counts", "day", "team", "canonical_status"),
+            unique("fct_daily_state_counts", "day", "team", "project_key", "issue_type", "canonical_status"),
             expect("fct_daily_state_counts", "non_negative", "issue_count >= 0"),
         ),
     ),

@@ -1,0 +1,172 @@
+"""What each tab shows, gathered from `warehouse.metrics` and `warehouse.risks`.
+
+Plain data, no Textual: the app's workers call these off the UI thread, and tests call
+them directly. A `Scope` is what the filter dialog sets: filters plus a time window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import duckdb
+import polars as pl
+
+from warehouse import metrics, risks
+from warehouse.metrics import Filters
+
+WINDOWS = {"4": 4, "8": 8, "12": 12, "all": None}  # weeks shown by the charts
+AGING_ROWS = 200  # the oldest items HUGINN lists; the WIP Triage tab holds them all
+
+
+@dataclass(frozen=True)
+class Scope:
+    filters: Filters = Filters()
+    weeks: int | None = 12
+
+    def describe(self) -> str:
+        window = "all time" if self.weeks is None else f"{self.weeks} wk"
+        return f"{self.filters.describe()}, {window}"
+
+    def window(self, con: duckdb.DuckDBPyConnection) -> tuple[datetime, datetime]:
+        end = metrics.as_of(con)
+        start = metrics.data_start(con) or end
+        if self.weeks is not None:
+            start = max(start, end - timedelta(weeks=self.weeks))
+        return start, end
+
+
+@dataclass(frozen=True)
+class Kpi:
+    label: str
+    value: float | None
+    previous: float | None
+    unit: str = ""
+    digits: int = 0
+    higher_is_better: bool = True
+
+
+@dataclass(frozen=True)
+class Executive:
+    kpis: list[Kpi]
+    verdict: str
+    reason: str
+    weeks: list[str]
+    throughput: dict[str, list[float]]
+    cycle_time: dict[str, list[float | None]]
+
+
+@dataclass(frozen=True)
+class Operations:
+    wip_by_team: dict[str, dict[str, int]]  # team -> state -> count
+    active: int
+    aging: pl.DataFrame  # the AGING_ROWS oldest
+    sle_hours: dict[str, float]
+    throughput_windows: list[tuple[str, int]]
+    stale_days: float
+    stale: int
+
+
+@dataclass(frozen=True)
+class Trends:
+    boxes: pl.DataFrame
+    throughput_by_team: list[tuple[str, int]]
+    days: list[str]
+    flow: dict[str, list[int]]  # state -> issues per day
+    wip: list[int]
+    sprints: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class Risk:
+    signals: list[risks.Signal]
+    most_blocked: pl.DataFrame
+    reopen_by_team: list[tuple[str, float | None, int]]
+    reasons: pl.DataFrame
+    checked: int = field(default=0)
+
+
+def _week(end: datetime) -> tuple[datetime, datetime]:
+    return end - timedelta(days=7), end
+
+
+def executive(con: duckdb.DuckDBPyConnection, scope: Scope) -> Executive:
+    from heimdall_tui.report import headline, summary
+
+    start, end = scope.window(con)
+    filters = scope.filters
+    rows, items = headline(con, end, filters)
+    signals = risks.evaluate(con, end, filters)
+    verdict = summary(con, end, filters, rows, items, signals)
+    kpis = [
+        Kpi("Throughput", rows["throughput"]["this_week"], rows["throughput"]["last_week"], " done"),
+        Kpi("Median cycle", rows["median_cycle_time_hours"]["this_week"], rows["median_cycle_time_hours"]["last_week"],
+            " h", 0, higher_is_better=False),
+        Kpi("P85 cycle", _p85(con, *_week(end), filters), _p85(con, *_week(end - timedelta(days=7)), filters),
+            " h", 0, higher_is_better=False),
+        Kpi("Current WIP", rows["current_wip"]["this_week"], rows["current_wip"]["last_week"], "", 0,
+            higher_is_better=False),
+        Kpi("Blocked share", rows["blocked_share_pct"]["this_week"], rows["blocked_share_pct"]["last_week"], "%", 1,
+            higher_is_better=False),
+        Kpi("Rework rate", rows["rework_rate_pct"]["this_week"], rows["rework_rate_pct"]["last_week"], "%", 1,
+            higher_is_better=False),
+    ]
+    flow = metrics.weekly_flow(con, start, end, filters, by_team=True)
+    weeks = sorted({str(w) for w in flow["week_start"]})
+    throughput, cycle = {}, {}
+    for team in sorted(set(flow["team"])):
+        part = flow.filter(pl.col("team") == team).sort("week_start")
+        throughput[team] = part["throughput"].to_list()
+        cycle[team] = part["median_cycle_time_hours"].to_list()
+    return Executive(kpis, verdict["verdict"], verdict["reason"], weeks, throughput, cycle)
+
+
+def _p85(con, start, end, filters) -> float | None:
+    return metrics.cycle_time_percentiles(con, start, end, filters)["p85"]
+
+
+def operations(con: duckdb.DuckDBPyConnection, scope: Scope, thresholds: risks.Thresholds = risks.Thresholds()) -> Operations:
+    _, end = scope.window(con)
+    filters = scope.filters
+    by_team: dict[str, dict[str, int]] = {}
+    for row in metrics.wip_breakdown(con, filters).iter_rows(named=True):
+        by_team.setdefault(row["team"], {})[row["canonical_status"]] = row["issues"]
+    sle = metrics.team_sle(con, end, thresholds.sle_weeks, filters)
+    aging = metrics.work_item_age(con, filters)
+    active = aging.height
+    windows = [("7 days", metrics.throughput(con, end - timedelta(days=7), end, filters)),
+               ("30 days", metrics.throughput(con, end - timedelta(days=30), end, filters)),
+               ("all time", metrics.throughput(con, metrics.data_start(con) or end, end, filters))]
+    stale = aging.filter(pl.col("time_in_status_hours") >= thresholds.stale_days * 24).height
+    return Operations(by_team, active, aging.head(AGING_ROWS), sle, windows, thresholds.stale_days, stale)
+
+
+def trends(con: duckdb.DuckDBPyConnection, scope: Scope) -> Trends:
+    start, end = scope.window(con)
+    filters = scope.filters
+    boxes = metrics.cycle_time_distribution(con, start, end, filters)
+    per_team = [(team, metrics.throughput(con, start, end, filters.with_team(team)))
+                for team in metrics.dimensions(con)["team"] if filters.team in (None, team)]
+    daily = metrics.daily_states(con, start, end, filters)
+    days = sorted({str(d) for d in daily["day"]})
+    flow = {state: daily.filter(pl.col("canonical_status") == state).sort("day")["issues"].to_list()
+            for state in ("done", "review", "in_progress", "blocked", "todo")}
+    wip = [sum(values) for values in zip(flow["in_progress"], flow["review"], flow["blocked"])]
+    sprints = metrics.sprint_commitment(con, start, end, filters)
+    return Trends(boxes, per_team, days, flow, wip, sprints)
+
+
+def risk(con: duckdb.DuckDBPyConnection, scope: Scope) -> Risk:
+    start, end = scope.window(con)
+    filters = scope.filters
+    signals = risks.evaluate(con, end, filters)
+    reopen = []
+    for team in metrics.dimensions(con)["team"]:
+        if filters.team in (None, team):
+            rate = metrics.rework_rate(con, start, end, filters.with_team(team))
+            reopen.append((team, rate["rate_pct"], rate["done"]))
+    return Risk([s for s in signals if s.fired], metrics.most_blocked(con, start, end, filters), reopen,
+                metrics.blocker_reasons(con, start, end, filters), len(signals))
+
+
+LOADERS = {"valskjalf": executive, "huginn": operations, "muninn": trends, "gjallarhorn": risk}

@@ -1,0 +1,18 @@
+"""Each tab at 80x24 and 120x40 on the seed-42 demo (fixed as_of): what a person sees."""
+
+import pytest
+
+from heimdall_tui.app import HeimdallApp
+
+TABS = {"1": "valskjalf", "2": "huginn", "3": "muninn", "4": "gjallarhorn"}
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("key", list(TABS), ids=list(TABS.values()))
+def test_tab(snap_compare, demo_db, key, size):
+    async def open_tab(pilot):
+        await pilot.press(key)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(HeimdallApp(demo_db), terminal_size=size, run_before=open_tab)
