@@ -7,13 +7,13 @@ from pathlib import Path
 import duckdb
 
 from generator.simulate import simulate
-from warehouse.build import Progress, TestResult, _noop
+from warehouse.build import Progress, TestResult, quiet
 from warehouse.pipeline import materialise
 from warehouse.raw import insert_frame, write_meta
 
 
 def generate_warehouse(target: Path, cfg: dict, workflow: str | None = None,
-                       progress: Progress = _noop, build: bool = True) -> list[TestResult]:
+                       progress: Progress = quiet, build: bool = True) -> list[TestResult]:
     def load(con: duckdb.DuckDBPyConnection) -> None:
         progress("simulating", 0, 1)
         raw = simulate(cfg)

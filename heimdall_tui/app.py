@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from textual import work
@@ -49,7 +48,7 @@ class HeimdallApp(App):
         self.scope = scope
         self.generation = 0  # bumped by reload: cached views from an older file are stale
         self.loaded: dict[str, tuple] = {}
-        self.timings: dict[str, list[float]] = {}  # load start, data fetched, shown: for the benchmark
+        self.dimensions: dict[str, list[str]] | None = None  # filter choices, fetched once by a worker
         self.con, self.meta = self._open()
 
     def _open(self):
@@ -71,6 +70,7 @@ class HeimdallApp(App):
         self._update_subtitle()
         self.set_class(self.size.width >= WIDE, "-wide")
         self.load(self.active_tab)
+        self._fetch_dimensions()
 
     def on_resize(self, event) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
@@ -107,31 +107,35 @@ class HeimdallApp(App):
         if self.loaded.get(tab_id) == key:
             return
         self.loaded[tab_id] = key
-        body = self.query_one(f"#{tab_id}-body")
-        body.loading = True
-        self.timings[tab_id] = [time.perf_counter()]
+        self.query_one(f"#{tab_id}-body").loading = True
         self._fetch(tab_id, key)
 
-    @work(thread=True, group="views")
-    def _fetch(self, tab_id: str, key: tuple) -> None:
-        scope, _ = key
+    def _query(self, fn, *args):
+        """Run a warehouse query function on a connection of this (worker) thread."""
         cursor = self.con.cursor()  # one connection per thread; the session zone is per connection
         try:
             cursor.execute("SET TimeZone = 'UTC'")
-            view = LOADERS[tab_id](cursor, scope)
+            return fn(cursor, *args)
         finally:
             cursor.close()
+
+    @work(thread=True, group="views")
+    def _fetch(self, tab_id: str, key: tuple) -> None:
+        view = self._query(LOADERS[tab_id], key[0])
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._show, tab_id, key, view)
+
+    @work(thread=True, group="dimensions", exclusive=True)
+    def _fetch_dimensions(self) -> None:
+        dimensions = self._query(metrics.dimensions)
+        self.call_from_thread(setattr, self, "dimensions", dimensions)
 
     def _show(self, tab_id: str, key: tuple, view) -> None:
         if self.loaded.get(tab_id) != key:
             return  # the scope changed while this was loading; a newer worker will fill it
         body = self.query_one(f"#{tab_id}-body")
-        self.timings[tab_id].append(time.perf_counter())  # data fetched
         body.show(view)
         body.loading = False
-        self.timings[tab_id].append(time.perf_counter())  # widgets filled
         if tab_id == self.active_tab and (self.focused is None or body not in self.focused.ancestors_with_self):
             self._focus_page()
 
@@ -142,14 +146,17 @@ class HeimdallApp(App):
         ids = list(TABS)
         self.action_show_tab(ids[(ids.index(self.active_tab) + step) % len(ids)])
 
-    def action_filter(self) -> None:
-        def apply(scope: Scope | None) -> None:
-            if scope is not None and scope != self.scope:
-                self.scope = scope
-                self._update_subtitle()
-                self.load(self.active_tab)
+    def _set_scope(self, scope: Scope | None) -> None:
+        if scope is not None and scope != self.scope:
+            self.scope = scope
+            self._update_subtitle()
+            self.load(self.active_tab)
 
-        self.push_screen(FilterDialog(self.scope, metrics.dimensions(self.con)), apply)
+    def action_filter(self) -> None:
+        if self.dimensions is None:
+            self.notify("Still reading the teams and projects; try again in a moment.")
+            return
+        self.push_screen(FilterDialog(self.scope, self.dimensions), self._set_scope)
 
     def action_reload(self) -> None:
         """Reopen the file (a rebuild replaces it) and refetch what is shown."""
@@ -158,6 +165,7 @@ class HeimdallApp(App):
         self.generation += 1
         self._update_subtitle()
         self.load(self.active_tab)
+        self._fetch_dimensions()
         self.notify(f"Reloaded {self.db.name} (as of {self.meta['as_of']:%Y-%m-%d %H:%M} UTC)")
 
     def action_help(self) -> None:
@@ -178,12 +186,7 @@ class HeimdallApp(App):
 
     @work(thread=True, group="issue", exclusive=True)
     def _snapshot(self, issue_key: str) -> None:
-        cursor = self.con.cursor()
-        try:
-            cursor.execute("SET TimeZone = 'UTC'")
-            facts = metrics.issue_snapshot(cursor, issue_key)
-        finally:
-            cursor.close()
+        facts = self._query(metrics.issue_snapshot, issue_key)
         if facts is not None:
             self.call_from_thread(self.notify, _describe(facts), title=f"{issue_key} · {facts['team']}")
 
@@ -192,14 +195,8 @@ class HeimdallApp(App):
         for tab_id, (title, _) in TABS.items():
             yield SystemCommand(f"Show {title.split()[1]}", f"Open tab {title}", lambda t=tab_id: self.action_show_tab(t))
         yield SystemCommand("Filter", "Team, project, issue type, time window", self.action_filter)
-        yield SystemCommand("Clear filters", "Show all work over the last 12 weeks", lambda: self._clear())
+        yield SystemCommand("Clear filters", "Show all work over the last 12 weeks", lambda: self._set_scope(Scope()))
         yield SystemCommand("Reload", "Reopen the warehouse file", self.action_reload)
-
-    def _clear(self) -> None:
-        if self.scope != Scope():
-            self.scope = Scope()
-            self._update_subtitle()
-            self.load(self.active_tab)
 
     def on_unmount(self) -> None:
         self.con.close()

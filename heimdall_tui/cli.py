@@ -72,7 +72,7 @@ def _report_build(results, target: Path) -> None:
                (f", {len(warnings)} warning(s))" if warnings else ")"), err=True)
 
 
-def _print_results(results, verbose_pass: bool = False) -> None:
+def _print_results(results) -> None:
     passed = [r for r in results if r.passed]
     typer.echo(f"PASS  {len(passed)} data test(s)")
     for r in results:

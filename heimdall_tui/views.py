@@ -6,7 +6,7 @@ them directly. A `Scope` is what the filter dialog sets: filters plus a time win
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import duckdb
@@ -83,7 +83,7 @@ class Risk:
     most_blocked: pl.DataFrame
     reopen_by_team: list[tuple[str, float | None, int]]
     reasons: pl.DataFrame
-    checked: int = field(default=0)
+    checked: int = 0
 
 
 def _week(end: datetime) -> tuple[datetime, datetime]:

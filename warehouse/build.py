@@ -27,11 +27,11 @@ class TestResult:
 Progress = Callable[[str, int, int], None]
 
 
-def _noop(label: str, done: int, total: int) -> None:
-    pass
+def quiet(label: str, done: int, total: int) -> None:
+    """A progress callback that reports nothing."""
 
 
-def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, progress: Progress = _noop) -> None:
+def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, progress: Progress = quiet) -> None:
     """(Re)create every model, in dependency order, on an open read-write connection."""
     ordered = order(models if models is not None else discover())
     existing = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables "
@@ -54,7 +54,7 @@ def _sample(con: duckdb.DuckDBPyConnection, test: DataTest, failing: int) -> Tes
     return TestResult(test, failing, tuple(d[0] for d in cur.description), tuple(cur.fetchall()))
 
 
-def run_tests(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, progress: Progress = _noop) -> list[TestResult]:
+def run_tests(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, progress: Progress = quiet) -> list[TestResult]:
     """Run every model's data tests; a result per test, failures carrying a few sample rows.
 
     Row-level tests of one table are counted in a single scan of it."""

@@ -7,7 +7,7 @@ from typing import Callable
 
 import duckdb
 
-from warehouse.build import Progress, TestResult, _noop, build_models, run_tests, stamp_built_at
+from warehouse.build import Progress, TestResult, build_models, quiet, run_tests, stamp_built_at
 from warehouse.db import atomic_target, connect, open_warehouse
 from warehouse.errors import BuildFailed
 from warehouse.raw import RAW_TABLES
@@ -16,7 +16,7 @@ from warehouse.registry import Model
 Loader = Callable[[duckdb.DuckDBPyConnection], None]
 
 
-def materialise(target: Path, load: Loader, progress: Progress = _noop, build: bool = True,
+def materialise(target: Path, load: Loader, progress: Progress = quiet, build: bool = True,
                 models: list[Model] | None = None) -> list[TestResult]:
     """Build a complete warehouse beside `target` and rename it over `target` only if every
     error-severity data test passes. Raises BuildFailed (with all results) otherwise.
