@@ -179,3 +179,14 @@ def test_the_warehouse_and_generator_never_import_textual():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'textual_plotext', 'heimdall_tui')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_installed_package_carries_the_stylesheet():
+    """Tests import from the source tree, so a file left out of the wheel would pass unseen;
+    CI installs a real wheel, whose file list tells."""
+    from importlib import metadata
+
+    files = {str(f) for f in metadata.files("heimdall-tui") or ()}
+    if "heimdall_tui/cli.py" not in files:
+        pytest.skip("editable install: the package files are the source tree")
+    assert "heimdall_tui/app.tcss" in files
