@@ -209,3 +209,30 @@ def test_no_two_actions_share_a_key():
     assert not {b.key for b in keymap.PAGE} & {b.key for b in keymap.APP}
     ids = [b.id for b in keymap.APP + keymap.PAGE + keymap.TABLE + keymap.DIALOG]
     assert len(ids) == len(set(ids))
+
+
+async def test_page_and_table_movement_keys(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        body = app.query_one("#muninn-body")
+        await pilot.press("G")
+        bottom = body.scroll_y
+        assert bottom > 0
+        await pilot.press("k")
+        assert body.scroll_y < bottom
+        await pilot.press("g")
+        assert body.scroll_y == 0
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("n")
+        table = app.focused
+        assert isinstance(table, IssueTable)
+        await pilot.press("j", "j")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+        await pilot.press("G")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("g")
+        assert table.cursor_row == 0
