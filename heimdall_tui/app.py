@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from textual import work
@@ -13,27 +14,27 @@ from textual.worker import get_current_worker
 
 from heimdall_tui import keymap
 from heimdall_tui.dialogs import FilterDialog, HelpScreen
-from heimdall_tui.tabs import TABS
-from heimdall_tui.views import LOADERS, Scope
+from heimdall_tui.investigate import InvestigatorTab, TriageTab
+from heimdall_tui.tabs import ExecutiveTab, OperationsTab, RiskTab, TrendsTab
+from heimdall_tui.views import LOADERS, Scope, TriageQuery
 from heimdall_tui.widgets import IssueSelected, IssueTable
 from warehouse import metrics
 from warehouse.db import open_warehouse, require_models
 
 WIDE = 120  # columns from which charts sit side by side
-_ENTER = Binding("enter", "select_cursor", "Show the issue on this row", id="table.select")
+_ENTER = Binding("enter", "select_cursor", "Open this issue in the Investigator", id="table.select")
+TABS = {"valskjalf": ("1 VALSKJALF", ExecutiveTab), "huginn": ("2 HUGINN", OperationsTab),
+        "muninn": ("3 MUNINN", TrendsTab), "gjallarhorn": ("4 GJALLARHORN", RiskTab),
+        "investigator": ("5 ISSUE", InvestigatorTab), "triage": ("6 TRIAGE", TriageTab)}
 
 
-def _describe(facts: dict) -> str:
-    days = lambda hours: "—" if hours is None else f"{hours / 24:.1f} d"  # noqa: E731
-    state = facts["current_status"].replace("_", " ")
-    lines = [facts["summary"] or "", f"{state} ({facts['current_raw_status'] or 'created'}), "
-             f"assignee {facts['assignee'] or 'unassigned'}"]
-    if facts["done_at"] is not None:
-        lines.append(f"cycle {days(facts['cycle_time_hours'])}, lead {days(facts['lead_time_hours'])}")
-    elif facts["age_hours"] is not None:
-        lines.append(f"age {days(facts['age_hours'])}")
-    lines.append(f"blocked {facts['blocked_hours']:.0f} h, reopened {facts['reopen_count']}x")
-    return "\n".join(lines)
+def _free_path(path: Path) -> Path:
+    """`path`, or `path` with -2, -3... before the suffix: an export never overwrites a file."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
 
 
 class HeimdallApp(App):
@@ -49,6 +50,12 @@ class HeimdallApp(App):
         self.generation = 0  # bumped by reload: cached views from an older file are stale
         self.loaded: dict[str, tuple] = {}
         self.dimensions: dict[str, list[str]] | None = None  # filter choices, fetched once by a worker
+        self.issue_key: str | None = None  # what the Investigator shows
+        self.context: list[str] = []  # the list it was opened from, for n/p
+        self.origin = None  # (tab, focused widget) to return to with esc
+        self.triage_query = TriageQuery()
+        self.jump_pending = False  # `/` was pressed: the jump box, not the page, takes the focus
+        self.restore = None  # the widget to focus when returning to a tab with esc
         self.con, self.meta = self._open()
 
     def _open(self):
@@ -62,7 +69,7 @@ class HeimdallApp(App):
             for tab_id, (title, cls) in TABS.items():
                 with TabPane(title, id=tab_id):
                     yield cls(id=f"{tab_id}-body")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # ctrl+p is listed by ? instead: the footer needs the room
 
     def on_mount(self) -> None:
         # keys, not the tab strip, switch tabs: keep the focus on pages and tables
@@ -89,10 +96,15 @@ class HeimdallApp(App):
         self._focus_page()
 
     def _focus_page(self) -> None:
-        """Give the active page the focus (a page cannot take it while it is loading)."""
+        """Give the active page the focus (a page cannot take it while it is loading): the
+        widget `esc` returns to, if any, else the page's own choice."""
         body = self.query_one(f"#{self.active_tab}-body")
-        if not body.loading:
-            self.call_after_refresh(body.focus)
+        if body.loading:
+            return
+        target, self.restore = self.restore, None
+        if target is None or not target.is_attached or body not in target.ancestors_with_self:
+            target = body.initial_focus()
+        self.call_after_refresh(target.focus)
 
     def action_panel(self, step: int) -> None:
         """Move the focus between the page and its tables."""
@@ -101,9 +113,12 @@ class HeimdallApp(App):
         current = panels.index(self.focused) if self.focused in panels else 0
         panels[(current + step) % len(panels)].focus()
 
+    def _argument(self, tab_id: str):
+        return {"investigator": self.issue_key, "triage": self.triage_query}.get(tab_id, self.scope)
+
     def load(self, tab_id: str) -> None:
-        """Fetch a tab's view in a worker, unless it already shows this scope and file."""
-        key = (self.scope, self.generation)
+        """Fetch a tab's view in a worker, unless it already shows it for this file."""
+        key = (self._argument(tab_id), self.generation)
         if self.loaded.get(tab_id) == key:
             return
         self.loaded[tab_id] = key
@@ -128,7 +143,11 @@ class HeimdallApp(App):
     @work(thread=True, group="dimensions", exclusive=True)
     def _fetch_dimensions(self) -> None:
         dimensions = self._query(metrics.dimensions)
-        self.call_from_thread(setattr, self, "dimensions", dimensions)
+        self.call_from_thread(self._got_dimensions, dimensions)
+
+    def _got_dimensions(self, dimensions: dict[str, list[str]]) -> None:
+        self.dimensions = dimensions
+        self.query_one(TriageTab).set_dimensions(dimensions)
 
     def _show(self, tab_id: str, key: tuple, view) -> None:
         if self.loaded.get(tab_id) != key:
@@ -136,7 +155,7 @@ class HeimdallApp(App):
         body = self.query_one(f"#{tab_id}-body")
         body.show(view)
         body.loading = False
-        if tab_id == self.active_tab and (self.focused is None or body not in self.focused.ancestors_with_self):
+        if tab_id == self.active_tab:
             self._focus_page()
 
     def action_show_tab(self, tab_id: str) -> None:
@@ -181,14 +200,68 @@ class HeimdallApp(App):
         self.push_screen(HelpScreen(sections, about))
 
     def on_issue_selected(self, message: IssueSelected) -> None:
-        """The drill-down hook: for now a snapshot of the issue's lifecycle facts."""
-        self._snapshot(message.issue_key)
+        self.open_issue(message.issue_key, message.keys)
 
-    @work(thread=True, group="issue", exclusive=True)
-    def _snapshot(self, issue_key: str) -> None:
-        facts = self._query(metrics.issue_snapshot, issue_key)
-        if facts is not None:
-            self.call_from_thread(self.notify, _describe(facts), title=f"{issue_key} · {facts['team']}")
+    def on_investigator_tab_jump(self, message: InvestigatorTab.Jump) -> None:
+        self.open_issue(message.key, [message.key])
+
+    def on_triage_tab_changed(self, message: TriageTab.Changed) -> None:
+        self.triage_query = message.query
+        self.load("triage")
+
+    def open_issue(self, key: str, context: list[str]) -> None:
+        """Drill down: show `key` in the Investigator, remembering where we came from."""
+        if self.active_tab != "investigator":
+            self.origin = (self.active_tab, self.focused)
+        self.issue_key = key
+        self.context = context
+        if self.active_tab == "investigator":
+            self.load("investigator")
+        else:
+            self.action_show_tab("investigator")
+
+    def go_back(self) -> None:
+        """esc in the Investigator: the tab, scroll and row it was opened from."""
+        if self.origin is None:
+            return
+        tab, self.restore = self.origin
+        self.origin = None
+        self.action_show_tab(tab)
+
+    def step_issue(self, step: int) -> None:
+        if self.issue_key in self.context and len(self.context) > 1:
+            index = (self.context.index(self.issue_key) + step) % len(self.context)
+            self.issue_key = self.context[index]
+            self.load("investigator")
+
+    def copy_issue_key(self) -> None:
+        if self.issue_key:
+            self.copy_to_clipboard(self.issue_key)  # OSC 52: reaches the local clipboard over SSH
+            self.notify(f"Copied {self.issue_key}")
+
+    def action_jump(self) -> None:
+        """`/` from anywhere: the Investigator's jump box."""
+        self.jump_pending = True
+        if self.active_tab != "investigator":
+            self.origin = (self.active_tab, self.focused)
+            self.action_show_tab("investigator")
+        self.load("investigator")  # now, so a page still to load waits for its data (see _show)
+        self._focus_page()
+
+    async def issue_keys(self, prefix: str) -> list[str]:
+        import asyncio
+
+        return await asyncio.to_thread(self._query, metrics.issue_keys, prefix)
+
+    def export_triage(self) -> None:
+        """`e`: exactly the rows on screen, to a CSV file beside the working directory."""
+        tab = self.query_one(TriageTab)
+        path = _free_path(Path.cwd() / f"heimdall-triage-{self.meta['as_of']:%Y%m%d}.csv")
+        with path.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow([label for _, label in self.query_one("#triage-table", IssueTable).spec])
+            writer.writerows(tab.rows_shown)
+        self.notify(f"Wrote {len(tab.rows_shown)} rows to {path}", title="Exported")
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)

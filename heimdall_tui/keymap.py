@@ -7,6 +7,9 @@ APP = [
     Binding("2", "show_tab('huginn')", "Operations tab", show=False, id="tab.huginn"),  # the tab strip shows it
     Binding("3", "show_tab('muninn')", "Trends tab", show=False, id="tab.muninn"),  # the tab strip shows it
     Binding("4", "show_tab('gjallarhorn')", "Risk tab", show=False, id="tab.gjallarhorn"),  # the tab strip shows it
+    Binding("5", "show_tab('investigator')", "Investigator tab", show=False, id="tab.investigator"),
+    Binding("6", "show_tab('triage')", "Triage tab", show=False, id="tab.triage"),
+    Binding("slash", "jump", "Jump", key_display="/", id="app.jump"),
     Binding("tab", "cycle_tab(1)", "Next tab", show=False, priority=True, id="tab.next"),
     Binding("shift+tab", "cycle_tab(-1)", "Previous tab", show=False, priority=True, id="tab.previous"),
     Binding("n", "panel(1)", "Panel", id="panel.next"),
@@ -15,6 +18,7 @@ APP = [
     Binding("r", "reload", "Reload", id="app.reload"),
     Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
     Binding("q", "quit", "Quit", id="app.quit"),
+    Binding("ctrl+p", "command_palette", "Command palette", show=False, id="app.palette"),
 ]
 
 PAGE = [
@@ -31,6 +35,19 @@ TABLE = [
     Binding("G", "scroll_bottom", "Last row", show=False, id="table.last"),
     Binding("s", "sort_next", "Sort", id="table.sort"),
     Binding("S", "sort_reverse", "Reverse", show=False, id="table.reverse"),
+]
+
+INVESTIGATOR = [
+    Binding("escape", "back", "Back", id="investigator.back"),
+    Binding("n", "step(1)", "Next issue", show=False, id="investigator.next"),
+    Binding("p", "step(-1)", "Previous issue", show=False, id="investigator.previous"),
+    Binding("y", "copy_key", "Copy key", id="investigator.copy"),
+]
+
+TRIAGE = [
+    Binding("e", "export", "Export", id="triage.export"),
+    Binding("right_square_bracket", "page(1)", "Next page", key_display="]", show=False, id="triage.next"),
+    Binding("left_square_bracket", "page(-1)", "Previous page", key_display="[", show=False, id="triage.previous"),
 ]
 
 DIALOG = [

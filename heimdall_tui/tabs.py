@@ -16,10 +16,14 @@ SEVERITY_STYLE = {"critical": "bold red", "warning": "bold yellow", "info": "cya
 
 
 class Tab(VerticalScroll, can_focus=True):
-    """A dashboard tab: its `show(view)` fills it; `loading` covers it while a worker runs.
+    """A tab's page: its `show(view)` fills it; `loading` covers it while a worker runs.
     Focused, it scrolls with the arrows, j/k, PgUp/PgDn and g/G."""
 
     BINDINGS = keymap.PAGE
+
+    def initial_focus(self):
+        """What takes the focus when the tab opens."""
+        return self
 
 
 class ExecutiveTab(Tab):
@@ -192,6 +196,3 @@ class RiskTab(Tab):
         if event.data_table.id == "signals":
             self._detail(event.cursor_row)
 
-
-TABS = {"valskjalf": ("1 VALSKJALF", ExecutiveTab), "huginn": ("2 HUGINN", OperationsTab),
-        "muninn": ("3 MUNINN", TrendsTab), "gjallarhorn": ("4 GJALLARHORN", RiskTab)}

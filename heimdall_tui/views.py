@@ -169,4 +169,61 @@ def risk(con: duckdb.DuckDBPyConnection, scope: Scope) -> Risk:
                 metrics.blocker_reasons(con, start, end, filters), len(signals))
 
 
-LOADERS = {"valskjalf": executive, "huginn": operations, "muninn": trends, "gjallarhorn": risk}
+
+
+@dataclass(frozen=True)
+class Investigation:
+    """One issue's lifecycle (key set), or the recently touched issues (no key)."""
+
+    key: str | None
+    facts: dict | None = None
+    timeline: pl.DataFrame | None = None
+    time_in_status: pl.DataFrame | None = None
+    blockers: pl.DataFrame | None = None
+    sprints: pl.DataFrame | None = None
+    quality: tuple[str, ...] = ()
+    recent: pl.DataFrame | None = None
+
+
+def investigate(con: duckdb.DuckDBPyConnection, key: str | None) -> Investigation:
+    if key is None:
+        return Investigation(None, recent=metrics.recent_issues(con))
+    facts = metrics.issue_snapshot(con, key)
+    if facts is None:
+        return Investigation(key, recent=metrics.recent_issues(con))
+    return Investigation(key, facts, metrics.issue_timeline(con, key), metrics.issue_time_in_status(con, key),
+                         metrics.issue_blockers(con, key), metrics.issue_sprints(con, key),
+                         tuple(metrics.issue_data_quality(con, key)))
+
+
+@dataclass(frozen=True)
+class TriageQuery:
+    """The triage tab's own selects: team, project, state, rows per page; sort and page."""
+
+    team: str | None = None
+    project: str | None = None
+    state: str | None = None
+    limit: int = 100
+    order: str = "risk"
+    descending: bool = True
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class Triage:
+    query: TriageQuery
+    rows: pl.DataFrame
+    total: int
+    rule: str = metrics.TRIAGE_RULE
+
+
+def triage(con: duckdb.DuckDBPyConnection, query: TriageQuery) -> Triage:
+    rows, total = metrics.triage(con, Filters(query.team, query.project), query.state, query.order,
+                                 query.descending, query.limit, query.page * query.limit)
+    return Triage(query, rows, total)
+
+
+# tab id -> loader(connection, argument); dashboards take the Scope, the Investigator an issue
+# key, Triage its TriageQuery
+LOADERS = {"valskjalf": executive, "huginn": operations, "muninn": trends, "gjallarhorn": risk,
+           "investigator": investigate, "triage": triage}

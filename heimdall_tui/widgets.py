@@ -94,11 +94,13 @@ def draw_lines(series: dict[str, list[float | None]], labels: list[str], ylabel:
 
 
 class IssueSelected(Message):
-    """A row naming an issue was chosen (enter): the drill-down hook."""
+    """A row naming an issue was chosen (enter): open it in the Investigator. `keys` are the
+    issue keys of the list it was chosen from, for stepping through them."""
 
-    def __init__(self, issue_key: str) -> None:
+    def __init__(self, issue_key: str, keys: list[str]) -> None:
         super().__init__()
         self.issue_key = issue_key
+        self.keys = keys
 
 
 class IssueTable(DataTable):
@@ -106,31 +108,49 @@ class IssueTable(DataTable):
 
     BINDINGS = keymap.TABLE
 
-    def __init__(self, columns: list[tuple[str, str]], names_issues: bool = True, **kwargs):
+    def __init__(self, columns: list[tuple[str, str]], names_issues: bool = True,
+                 sort_callback: Callable[[str, bool], None] | None = None, **kwargs):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.spec = columns
         self.names_issues = names_issues
+        # set when the rows are one page of a larger result: sorting is then asked of the source
+        self.sort_callback = sort_callback
         self.sort_index: int | None = None
         self.sort_reverse = False
+        self.keys: list[str] = []
 
     def on_mount(self) -> None:
         for key, label in self.spec:
             self.add_column(label, key=key)
 
-    def show(self, rows: list[tuple], keys: list[str] | None = None) -> None:
+    def show(self, rows: list[tuple], keys: list[str] | None = None,
+             sorted_by: tuple[str, bool] | None = None) -> None:
         self.clear()
+        self.keys = list(keys or [])
         for i, row in enumerate(rows):
             self.add_row(*row, key=keys[i] if keys else str(i))
-        if self.sort_index is not None:
+        if sorted_by is not None:
+            column, self.sort_reverse = sorted_by
+            self.sort_index = [k for k, _ in self.spec].index(column)
+            self._label_sort()
+        elif self.sort_index is not None:
             self._apply_sort()
 
-    def _apply_sort(self) -> None:
-        key, label = self.spec[self.sort_index]
-        self.sort(key, reverse=self.sort_reverse)
+    def _label_sort(self) -> None:
+        label = self.spec[self.sort_index][1]
         self.border_subtitle = f"sorted by {label} {'▼' if self.sort_reverse else '▲'}"
+
+    def _apply_sort(self) -> None:
+        if self.sort_callback is not None:
+            self.sort_callback(self.spec[self.sort_index][0], self.sort_reverse)
+            return
+        self.sort(self.spec[self.sort_index][0], reverse=self.sort_reverse)
+        self.keys = [row_key.value for row_key in self.rows]
+        self._label_sort()
 
     def action_sort_next(self) -> None:
         self.sort_index = 0 if self.sort_index is None else (self.sort_index + 1) % len(self.spec)
+        self.sort_reverse = False
         self._apply_sort()
 
     def action_sort_reverse(self) -> None:
@@ -146,4 +166,4 @@ class IssueTable(DataTable):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if self.names_issues and event.row_key.value:
-            self.post_message(IssueSelected(event.row_key.value))
+            self.post_message(IssueSelected(event.row_key.value, self.keys))

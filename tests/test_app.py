@@ -47,7 +47,7 @@ async def test_tab_and_shift_tab_cycle(app):
         await pilot.press("tab")
         assert app.active_tab == "huginn"
         await pilot.press("shift+tab", "shift+tab")
-        assert app.active_tab == "gjallarhorn"
+        assert app.active_tab == "triage"
 
 
 async def test_switching_back_does_not_query_again(app, monkeypatch):
@@ -89,17 +89,19 @@ async def test_sort_cycles_columns_and_reverses(app):
         assert [table.get_row_at(i)[0] for i in range(table.row_count)] == sorted(keys, reverse=True)
 
 
-async def test_enter_on_an_issue_row_opens_its_snapshot(app):
+@pytest.mark.parametrize("tab, table_id", [("2", "aging"), ("4", "most-blocked")])
+async def test_enter_on_an_issue_row_opens_the_investigator(app, tab, table_id):
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("2")
+        await pilot.press(tab)
         await settle(pilot)
-        table = app.query_one("#aging", IssueTable)
+        table = app.query_one(f"#{table_id}", IssueTable)
         table.focus()
-        await pilot.press("enter")
+        await pilot.press("j", "enter")
         await settle(pilot)
-        key = table.coordinate_to_cell_key((0, 0)).row_key.value
-        notes = list(app._notifications)
-        assert notes and notes[-1].title.startswith(key) and "age" in notes[-1].message
+        assert app.active_tab == "investigator" and app.issue_key == table.keys[1]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is table and table.cursor_row == 1
 
 
 async def test_filter_dialog_applies_to_every_tab(app):
@@ -145,7 +147,7 @@ async def test_help_lists_the_focused_widgets_keys(app):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         assert [title for title, _ in app.screen.sections] == ["Table", "Everywhere"]
-        assert "Show the issue on this row" in [b.description for b in app.screen.sections[0][1]]
+        assert "Open this issue in the Investigator" in [b.description for b in app.screen.sections[0][1]]
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 

@@ -16,3 +16,24 @@ def test_tab(snap_compare, demo_db, key, size):
         await pilot.pause()
 
     assert snap_compare(HeimdallApp(demo_db), terminal_size=size, run_before=open_tab)
+
+
+def test_triage(snap_compare, demo_db):
+    async def open_tab(pilot):
+        await pilot.press("6")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(HeimdallApp(demo_db), terminal_size=(80, 24), run_before=open_tab)
+
+
+def test_investigator(snap_compare, demo_db):
+    async def drill_down(pilot):
+        await pilot.press("6")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("j", "j", "j", "j", "enter")  # the fifth riskiest: a FREYA item in the outage
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(HeimdallApp(demo_db), terminal_size=(80, 24), run_before=drill_down)

@@ -338,11 +338,144 @@ def issue_snapshot(con: duckdb.DuckDBPyConnection, issue_key: str) -> dict | Non
     """Issue snapshot: one issue's lifecycle facts (state, cycle start, done_at, cycle and
     lead time, age, blocked hours, reopen count), as the other metrics define them."""
     cur = con.execute(
-        "SELECT issue_key, team, project_key, issue_type, summary, assignee, current_status, current_raw_status, "
-        "first_in_progress_at, done_at, cycle_time_hours, lead_time_hours, age_hours, blocked_hours, reopen_count "
-        "FROM fct_issue_lifecycle WHERE issue_key = ?", [issue_key])
+        "SELECT issue_key, team, project_key, issue_type, priority, summary, assignee, created_at, current_status, "
+        "current_raw_status, first_in_progress_at, done_at, cycle_time_hours, lead_time_hours, age_hours, "
+        "blocked_hours, reopen_count FROM fct_issue_lifecycle WHERE issue_key = ?", [issue_key])
     rows = cur.fetchall()
     return dict(zip([d[0] for d in cur.description], rows[0])) if rows else None
+
+
+TRIAGE_RULE = "risk = age / team SLE (P85) + 1 if blocked now + 0.5 x weeks in status + 0.5 x reopens"
+TRIAGE_COLUMNS = ("issue_key", "team", "project_key", "canonical_status", "raw_status", "assignee", "age_days",
+                  "days_in_status", "blocked_hours", "risk")
+
+
+def triage(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, state: str | None = None,
+           order: str = "risk", descending: bool = True, limit: int = 100, offset: int = 0,
+           sle_weeks: int = 12) -> tuple[pl.DataFrame, int]:
+    """WIP triage risk: every issue active at as_of, scored by the rule in TRIAGE_RULE (age
+    against its team's SLE, blocked now, time in its current status, reopens), highest
+    first. Returns one page of rows (sorted on any column) and the number of matching items."""
+    if order not in TRIAGE_COLUMNS:
+        raise ValueError(f"cannot sort triage by {order!r}")
+    cond, params = filters.where_named("w")
+    state_cond = "AND w.canonical_status = $state" if state else ""
+    end = as_of(con)
+    sle = team_sle(con, end, sle_weeks, filters)
+    sle_rows = ", ".join(f"('{t}', {h})" for t, h in sle.items()) or "(NULL, NULL)"
+    base = f"""
+        WITH sle(team, hours) AS (VALUES {sle_rows}),
+        scored AS (
+            SELECT w.issue_key, w.team, w.project_key, w.canonical_status, w.raw_status,
+                   coalesce(w.assignee, 'unassigned') AS assignee,
+                   round(w.age_hours / 24, 1) AS age_days,
+                   round(w.time_in_current_status_hours / 24, 1) AS days_in_status,
+                   round(w.blocked_hours, 1) AS blocked_hours,
+                   round(coalesce(w.age_hours / nullif(s.hours, 0), 0)
+                         + CASE WHEN w.operational_state = 'blocked' THEN 1 ELSE 0 END
+                         + 0.5 * w.time_in_current_status_hours / (7 * 24)
+                         + 0.5 * w.reopen_count, 2) AS risk,
+                   w.age_hours > s.hours AS past_sle, w.operational_state = 'blocked' AS blocked_now
+            FROM fct_wip_current w LEFT JOIN sle s ON s.team = w.team
+            WHERE w.canonical_status IN {ACTIVE} AND {cond} {state_cond}
+        )"""
+    named = {**params, **({"state": state} if state else {})}
+    total = con.execute(f"{base} SELECT count(*) FROM scored", named).fetchall()[0][0]
+    page = frame(con, f"""{base}
+        SELECT * FROM scored ORDER BY {order} {'DESC' if descending else 'ASC'} NULLS LAST, issue_key
+        LIMIT {int(limit)} OFFSET {int(offset)}""", named)
+    return page, total
+
+
+def issue_timeline(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFrame:
+    """Issue timeline: the issue's periods in time order - when it entered each raw status,
+    from which, its canonical state, the hours spent there (to as_of for the current one),
+    and whether the move was a reopen or a backward move."""
+    return frame(con, """
+        SELECT p.period_index, p.entered_at, lag(p.raw_status) OVER (ORDER BY p.period_index) AS from_status,
+               p.raw_status AS to_status, p.canonical_status, p.hours, p.is_reopen, p.is_backward,
+               m.is_drifted, m.mapped_by
+        FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
+        LEFT JOIN stg_status_map m ON m.team = p.team AND m.raw_status = p.raw_status
+        WHERE l.issue_key = ? ORDER BY p.period_index""", [issue_key])
+
+
+def issue_time_in_status(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFrame:
+    """Issue time in status: the hours the issue has spent in each canonical state, from
+    creation to as_of."""
+    return frame(con, """
+        SELECT p.canonical_status, sum(p.hours) AS hours
+        FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
+        WHERE l.issue_key = ? GROUP BY 1 ORDER BY hours DESC""", [issue_key])
+
+
+def issue_blockers(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFrame:
+    """Issue blockers: the issue's blocker windows with reason, duration (open ones to
+    as_of), and whether they were logged late (over 24 h after they started)."""
+    return frame(con, """
+        SELECT b.reason, b.blocked_start, b.blocked_end, b.logged_at, b.is_open, b.is_late_logged, b.is_valid,
+               (epoch(coalesce(b.blocked_end, m.as_of)) - epoch(b.blocked_start)) / 3600.0 AS hours
+        FROM stg_blockers b JOIN fct_issue_lifecycle l USING (issue_id), meta m
+        WHERE l.issue_key = ? ORDER BY b.blocked_start""", [issue_key])
+
+
+def issue_sprints(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFrame:
+    """Issue sprint history: each sprint the issue was in, when it joined and left, whether
+    it joined after the sprint started (a mid-sprint addition) or was removed before it
+    ended."""
+    return frame(con, """
+        SELECT s.sprint_name, s.start_at, s.end_at, s.state, x.added_at, x.removed_at,
+               x.added_at > s.start_at AS added_mid_sprint,
+               x.removed_at IS NOT NULL AND x.removed_at < s.end_at AS removed
+        FROM stg_issue_sprint x JOIN stg_sprints s USING (sprint_id) JOIN fct_issue_lifecycle l USING (issue_id)
+        WHERE l.issue_key = ? ORDER BY s.start_at""", [issue_key])
+
+
+def issue_data_quality(con: duckdb.DuckDBPyConnection, issue_key: str) -> list[str]:
+    """Issue data quality: what in this issue's raw data needed interpreting - drifted or
+    unmapped status names, done without ever being in progress, a missing assignee or
+    estimate, blocker windows logged late or ending before they start, transitions dropped
+    as exact duplicates."""
+    facts = con.execute("""
+        SELECT l.assignee IS NULL, i.estimate_points IS NULL, l.done_without_in_progress, l.late_logged_blockers,
+               (SELECT count(*) FROM raw_transitions r WHERE r.issue_id = l.issue_id)
+                 - (SELECT count(*) FROM stg_transitions t WHERE t.issue_id = l.issue_id),
+               (SELECT count(*) FROM stg_blockers b WHERE b.issue_id = l.issue_id AND NOT b.is_valid)
+        FROM fct_issue_lifecycle l JOIN stg_issues i USING (issue_id) WHERE l.issue_key = ?""", [issue_key]).fetchall()
+    if not facts:
+        return []
+    no_assignee, no_estimate, skipped_progress, late, duplicates, inverted = facts[0]
+    names = con.execute("""
+        SELECT DISTINCT m.raw_status, m.clean_status, m.canonical_status, m.is_drifted
+        FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
+        JOIN stg_status_map m ON m.team = p.team AND m.raw_status = p.raw_status
+        WHERE l.issue_key = ? AND (m.is_drifted OR m.canonical_status = 'unknown') ORDER BY 1""", [issue_key]).fetchall()
+    notes = [f"status name {raw!r} is unmapped: counted as unknown, not as work" if state == "unknown"
+             else f"status name {raw!r} drifted; read as {clean!r} ({state.replace('_', ' ')})"
+             for raw, clean, state, _ in names]
+    notes += [text for flag, text in (
+        (skipped_progress, "done without ever being in progress: its cycle starts at its first active state"),
+        (no_assignee, "no assignee"), (no_estimate, "no estimate"),
+        (late, f"{late} blocker window(s) logged more than 24 h after they started"),
+        (inverted, f"{inverted} blocker window(s) end before they start: ignored"),
+        (duplicates, f"{duplicates} transition row(s) were exact duplicates: counted once")) if flag]
+    return notes
+
+
+def recent_issues(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, limit: int = 20) -> pl.DataFrame:
+    """Recently touched issues: the issues whose status changed most recently before as_of."""
+    cond, params = filters.where()
+    return frame(con, f"""
+        SELECT issue_key, team, current_status, coalesce(last_status_change_at, created_at) AS touched_at, summary
+        FROM fct_issue_lifecycle WHERE {cond}
+        ORDER BY touched_at DESC, issue_key LIMIT {int(limit)}""", params)
+
+
+def issue_keys(con: duckdb.DuckDBPyConnection, prefix: str, limit: int = 10) -> list[str]:
+    """Issue keys starting with `prefix`, case-insensitively (for completion)."""
+    return [r[0] for r in con.execute(
+        "SELECT issue_key FROM fct_issue_lifecycle WHERE issue_key ILIKE ? || '%' ORDER BY length(issue_key), issue_key "
+        f"LIMIT {int(limit)}", [prefix.replace("%", "").replace("_", "\\_")]).fetchall()]
 
 
 def dimensions(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -404,8 +537,8 @@ def glossary() -> list[tuple[str, str]]:
     module = sys.modules[__name__]
     entries = []
     for name, fn in inspect.getmembers(module, inspect.isfunction):
-        if fn.__module__ != __name__ or name.startswith("_") or name in ("frame", "validate_filters", "glossary",
-                                                                         "dimensions"):
+        if fn.__module__ != __name__ or name.startswith("_") or name in (
+                "frame", "validate_filters", "glossary", "dimensions", "issue_keys"):
             continue
         doc = inspect.getdoc(fn) or ""
         title, _, body = doc.partition(":")

@@ -1,0 +1,166 @@
+"""Issue Investigator and WIP Triage: drill-down, jump, triage filters, export, numbers."""
+
+import csv
+
+import pytest
+
+from heimdall_tui.app import HeimdallApp
+from heimdall_tui.widgets import IssueTable
+from warehouse import metrics
+
+
+async def settle(pilot):
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.fixture
+def app(demo_db):
+    return HeimdallApp(demo_db)
+
+
+async def test_triage_ranks_by_risk_and_enter_investigates_the_riskiest(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("6")
+        await settle(pilot)
+        table = app.query_one("#triage-table", IssueTable)
+        assert app.focused is table and table.cursor_row == 0
+        page, total = metrics.triage(app.con, limit=100)
+        assert table.row_count == total == metrics.current_wip(app.con)["wip"]
+        assert table.keys == page["issue_key"].to_list()
+        assert page["risk"].to_list() == sorted(page["risk"].to_list(), reverse=True)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.active_tab == "investigator" and app.issue_key == page["issue_key"][0]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.active_tab == "triage" and app.focused is table and table.cursor_row == 0
+
+
+async def test_the_investigator_shows_the_metrics_for_the_issue(app):
+    key = "VALHALLA-335"
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_issue(key, [key])
+        await settle(pilot)
+        facts = metrics.issue_snapshot(app.con, key)
+        summary = str(app.query_one("#inv-summary").render())
+        assert key in summary and f"{facts['age_hours'] / 24:.1f} d" in summary
+        assert f"{facts['reopen_count']}x" in summary
+        timeline = metrics.issue_timeline(app.con, key)
+        assert app.query_one("#inv-transitions", IssueTable).row_count == timeline.height
+        blockers = app.query_one("#inv-blockers", IssueTable)
+        assert blockers.row_count == metrics.issue_blockers(app.con, key).height
+        assert blockers.get_row_at(0)[0] == "Environment outage" and blockers.get_row_at(0)[2] == "open"
+        quality = str(app.query_one("#inv-quality").render())
+        for note in metrics.issue_data_quality(app.con, key):
+            assert note in quality
+
+
+async def test_the_page_takes_the_focus_and_scrolls(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_issue("VALHALLA-335", ["VALHALLA-335"])
+        await settle(pilot)
+        body = app.query_one("#investigator-body")
+        assert app.focused is body
+        await pilot.press("j", "j", "j")
+        assert body.scroll_y == 3
+
+
+async def test_n_and_p_step_through_the_list_it_was_opened_from(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("n")  # focus the aging table
+        await pilot.press("enter")
+        await settle(pilot)
+        keys = app.query_one("#aging", IssueTable).keys
+        assert app.issue_key == keys[0]
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.issue_key == keys[1]
+        await pilot.press("p", "p")
+        await settle(pilot)
+        assert app.issue_key == keys[-1]
+        await pilot.press("escape")
+        assert app.active_tab == "huginn"
+
+
+async def test_slash_jumps_with_completion_and_reports_unknown_keys(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert app.active_tab == "investigator" and app.focused.id == "jump"
+        await pilot.press(*"nope-1", "enter")
+        await settle(pilot)
+        assert "No issue NOPE-1 in this warehouse." in str(app.query_one("#jump-error").render())
+        assert app.focused.id == "jump"  # the box stays open
+        jump = app.query_one("#jump")
+        jump.value = ""
+        await pilot.press(*"valhalla-33")
+        await pilot.pause(0.3)
+        assert jump._suggestion == "VALHALLA-33"
+        await pilot.press("right", "enter")
+        await settle(pilot)
+        assert app.issue_key == "VALHALLA-33"
+        await pilot.press("escape")
+        assert app.active_tab == "valskjalf"
+
+
+async def test_y_copies_the_key(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_issue("VALHALLA-335", ["VALHALLA-335"])
+        await settle(pilot)
+        await pilot.press("y")
+        assert app.clipboard == "VALHALLA-335"
+
+
+async def test_the_investigator_with_no_issue_lists_recent_ones(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        await settle(pilot)
+        recent = app.query_one("#recent", IssueTable)
+        assert recent.display and recent.keys == metrics.recent_issues(app.con)["issue_key"].to_list()
+
+
+async def test_triage_filters_sort_and_page(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("6")
+        await settle(pilot)
+        tab = app.query_one("#triage-body")
+        tab.query_one("#triage-team").value = "FREYA"
+        await settle(pilot)
+        table = app.query_one("#triage-table", IssueTable)
+        freya = metrics.current_wip(app.con, metrics.Filters(team="FREYA"))["wip"]
+        assert table.row_count == freya and {table.get_row_at(i)[2] for i in range(freya)} == {"FREYA"}
+        tab.query_one("#triage-team").clear()
+        tab.query_one("#triage-limit").value = 50
+        await settle(pilot)
+        assert table.row_count == 50 and "1–50 of" in table.border_title
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert table.border_title.startswith("WIP triage: 51–") and app.triage_query.page == 1
+        table.focus()
+        await pilot.press("s")  # from Risk to the next column, Team: sorted in the warehouse, over every row
+        await settle(pilot)
+        assert app.triage_query.order == "team" and app.triage_query.page == 0
+        teams = [table.get_row_at(i)[2] for i in range(table.row_count)]
+        assert teams == sorted(teams)
+
+
+async def test_export_writes_exactly_the_rows_shown(app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("6")
+        await settle(pilot)
+        app.query_one("#triage-body").query_one("#triage-limit").value = 50
+        await settle(pilot)
+        table = app.query_one("#triage-table", IssueTable)
+        await pilot.press("e")
+        await pilot.press("e")
+        files = sorted(tmp_path.glob("heimdall-triage-*.csv"))
+        assert [f.name for f in files] == ["heimdall-triage-20260129-2.csv", "heimdall-triage-20260129.csv"]
+        rows = list(csv.reader(files[1].open()))
+        assert rows[0][0] == "Issue" and len(rows) == 51
+        assert [r[0] for r in rows[1:]] == [table.get_row_at(i)[0] for i in range(table.row_count)]
+        assert "Wrote 50 rows" in list(app._notifications)[-1].message
