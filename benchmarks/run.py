@@ -71,6 +71,19 @@ async def main():
         out["filter_ui"] = await until(lambda: app.scope.filters.team == "FREYA" and body("valskjalf").loading, t)
         await press; await app.workers.wait_for_complete(); await pilot.pause()
         out["filter_data"] = time.perf_counter() - t
+        await pilot.press("6"); await app.workers.wait_for_complete(); await pilot.pause()
+        # drill-down: enter on the riskiest triage row opens the Investigator on it
+        t = time.perf_counter(); press = asyncio.create_task(pilot.press("enter"))
+        out["drill_ui"] = await until(lambda: app.active_tab == "investigator", t)
+        await press; await app.workers.wait_for_complete(); await pilot.pause()
+        out["drill_data"] = time.perf_counter() - t
+        await pilot.press("escape"); await pilot.pause()
+        # triage filter change: one of its selects
+        t = time.perf_counter()
+        app.query_one("#triage-body").query_one("#triage-state").value = "blocked"
+        out["triage_ui"] = await until(lambda: app.triage_query.state == "blocked" and body("triage").loading, t)
+        await app.workers.wait_for_complete(); await pilot.pause()
+        out["triage_data"] = time.perf_counter() - t
     import resource
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
@@ -139,7 +152,11 @@ def bench_tui(folder: Path, issues: int) -> list[Result]:
                  ("tab switch (new UI)", m["tab_switch_ui"], 0.1),
                  ("tab switch (its data)", m["tab_switch_data"], None),
                  ("filter change (UI)", m["filter_ui"], 0.1),
-                 ("filter change (data)", m["filter_data"], None)]
+                 ("filter change (data)", m["filter_data"], None),
+                 ("drill-down (UI)", m["drill_ui"], 0.1),
+                 ("drill-down (data)", m["drill_data"], None),
+                 ("triage filter (UI)", m["triage_ui"], 0.1),
+                 ("triage filter (data)", m["triage_data"], None)]
     return [Result(name, issues, seconds, seconds, m["peak_mb"], target or float("inf"), None)
             for name, seconds, target in rows]
 

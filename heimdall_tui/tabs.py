@@ -146,7 +146,7 @@ class RiskTab(Tab):
 
     def compose(self) -> ComposeResult:
         yield IssueTable([("severity", "Severity"), ("signal", "Signal"), ("scope", "Scope"),
-                          ("evidence", "Evidence")], names_issues=False, id="signals")
+                          ("evidence", "Evidence")], id="signals")
         yield Static(id="signal-detail")
         with Grid(classes="charts"):
             yield IssueTable([("issue", "Issue"), ("team", "Team"), ("state", "State"), ("blocked", "Blocked h"),
@@ -162,7 +162,9 @@ class RiskTab(Tab):
         self.signals = view.signals
         rows = [(Text(s.severity.upper(), style=SEVERITY_STYLE.get(s.severity, "")), s.name, s.scope, s.brief)
                 for s in view.signals]
-        signals.show(rows)
+        # a signal whose evidence names issues opens the first of them
+        examples = [(s.evidence.get("worst") or s.evidence.get("oldest") or [None])[0] for s in view.signals]
+        signals.show(rows, examples)
         self._detail(0)
         blocked = self.query_one("#most-blocked", IssueTable)
         blocked.border_title = "Most blocked issues"
@@ -190,7 +192,9 @@ class RiskTab(Tab):
             return
         s = self.signals[min(index, len(self.signals) - 1)]
         detail.update(Text.assemble((f"{s.name} ({s.scope}): ", "bold"), s.explanation.split(": ", 1)[-1],
-                                    ("\nAction: ", "bold"), s.action))
+                                    ("\nAction: ", "bold"), s.action,
+            (f"\nenter opens {example}" if (example := (s.evidence.get("worst") or s.evidence.get("oldest") or [None])[0])
+             else "", "dim")))
 
     def on_data_table_row_highlighted(self, event) -> None:
         if event.data_table.id == "signals":

@@ -117,18 +117,22 @@ class IssueTable(DataTable):
         self.sort_callback = sort_callback
         self.sort_index: int | None = None
         self.sort_reverse = False
-        self.keys: list[str] = []
+        self.keys: list[str] = []  # the issues named by the rows, in display order
+        self.issue_of_row: dict[str, str | None] = {}
 
     def on_mount(self) -> None:
         for key, label in self.spec:
             self.add_column(label, key=key)
 
-    def show(self, rows: list[tuple], keys: list[str] | None = None,
+    def show(self, rows: list[tuple], keys: list[str | None] | None = None,
              sorted_by: tuple[str, bool] | None = None) -> None:
+        """Replace the rows; `keys` names the issue of each row (None: the row names none)."""
         self.clear()
-        self.keys = list(keys or [])
+        keys = list(keys) if keys is not None else [None] * len(rows)
+        self.issue_of_row = {str(i): key for i, key in enumerate(keys)}
         for i, row in enumerate(rows):
-            self.add_row(*row, key=keys[i] if keys else str(i))
+            self.add_row(*row, key=str(i))
+        self.keys = [k for k in keys if k is not None]
         if sorted_by is not None:
             column, self.sort_reverse = sorted_by
             self.sort_index = [k for k, _ in self.spec].index(column)
@@ -145,7 +149,7 @@ class IssueTable(DataTable):
             self.sort_callback(self.spec[self.sort_index][0], self.sort_reverse)
             return
         self.sort(self.spec[self.sort_index][0], reverse=self.sort_reverse)
-        self.keys = [row_key.value for row_key in self.rows]
+        self.keys = [k for k in (self.issue_of_row[row.key.value] for row in self.ordered_rows) if k is not None]
         self._label_sort()
 
     def action_sort_next(self) -> None:
@@ -164,6 +168,10 @@ class IssueTable(DataTable):
         self.sort_index = index
         self._apply_sort()
 
+    def issue_at(self, row: int) -> str | None:
+        return self.issue_of_row.get(self.ordered_rows[row].key.value) if 0 <= row < self.row_count else None
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if self.names_issues and event.row_key.value:
-            self.post_message(IssueSelected(event.row_key.value, self.keys))
+        key = self.issue_of_row.get(event.row_key.value)
+        if self.names_issues and key:
+            self.post_message(IssueSelected(key, self.keys))

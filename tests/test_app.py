@@ -73,7 +73,7 @@ async def test_the_aging_table_lists_current_wip(app):
         table = app.query_one("#aging", IssueTable)
         assert table.row_count == metrics.current_wip(app.con)["wip"]
         oldest = metrics.work_item_age(app.con, limit=1)["issue_key"][0]
-        assert table.coordinate_to_cell_key((0, 0)).row_key.value == oldest
+        assert table.issue_at(0) == oldest
 
 
 async def test_sort_cycles_columns_and_reverses(app):
@@ -89,7 +89,7 @@ async def test_sort_cycles_columns_and_reverses(app):
         assert [table.get_row_at(i)[0] for i in range(table.row_count)] == sorted(keys, reverse=True)
 
 
-@pytest.mark.parametrize("tab, table_id", [("2", "aging"), ("4", "most-blocked")])
+@pytest.mark.parametrize("tab, table_id", [("2", "aging"), ("4", "most-blocked"), ("4", "signals")])
 async def test_enter_on_an_issue_row_opens_the_investigator(app, tab, table_id):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(tab)
@@ -98,7 +98,7 @@ async def test_enter_on_an_issue_row_opens_the_investigator(app, tab, table_id):
         table.focus()
         await pilot.press("j", "enter")
         await settle(pilot)
-        assert app.active_tab == "investigator" and app.issue_key == table.keys[1]
+        assert app.active_tab == "investigator" and app.issue_key == table.issue_at(1)
         await pilot.press("escape")
         await pilot.pause()
         assert app.focused is table and table.cursor_row == 1

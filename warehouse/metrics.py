@@ -436,14 +436,18 @@ def issue_data_quality(con: duckdb.DuckDBPyConnection, issue_key: str) -> list[s
     unmapped status names, done without ever being in progress, a missing assignee or
     estimate, blocker windows logged late or ending before they start, transitions dropped
     as exact duplicates."""
+    found = con.execute("SELECT issue_id FROM fct_issue_lifecycle WHERE issue_key = ?", [issue_key]).fetchall()
+    if not found:
+        return []
+    # a constant issue id lets DuckDB push the filter into the de-duplicating staging view
+    issue_id = found[0][0]
     facts = con.execute("""
         SELECT l.assignee IS NULL, i.estimate_points IS NULL, l.done_without_in_progress, l.late_logged_blockers,
-               (SELECT count(*) FROM raw_transitions r WHERE r.issue_id = l.issue_id)
-                 - (SELECT count(*) FROM stg_transitions t WHERE t.issue_id = l.issue_id),
-               (SELECT count(*) FROM stg_blockers b WHERE b.issue_id = l.issue_id AND NOT b.is_valid)
-        FROM fct_issue_lifecycle l JOIN stg_issues i USING (issue_id) WHERE l.issue_key = ?""", [issue_key]).fetchall()
-    if not facts:
-        return []
+               (SELECT count(*) FROM raw_transitions WHERE issue_id = $id)
+                 - (SELECT count(*) FROM stg_transitions WHERE issue_id = $id),
+               (SELECT count(*) FROM stg_blockers WHERE issue_id = $id AND NOT is_valid)
+        FROM fct_issue_lifecycle l JOIN stg_issues i USING (issue_id) WHERE l.issue_id = $id""",
+                        {"id": issue_id}).fetchall()
     no_assignee, no_estimate, skipped_progress, late, duplicates, inverted = facts[0]
     names = con.execute("""
         SELECT DISTINCT m.raw_status, m.clean_status, m.canonical_status, m.is_drifted
