@@ -299,26 +299,36 @@ def _parse_instant(text: str, option: str) -> datetime:
 @app.command()
 def ingest(
     ctx: typer.Context,
-    directory: Path = typer.Argument(..., help="Folder with raw_issues, raw_transitions (and optionally raw_sprints, raw_issue_sprint, raw_blockers) as .csv or .parquet."),
+    sources: list[Path] = typer.Argument(..., help="A folder of raw_*.csv / raw_*.parquet (the raw contract), or Jira REST "
+                                                   "JSON: search pages, issues, NDJSON, the status list, board configurations, "
+                                                   "or folders of them."),
     db: Optional[Path] = DbOption,
-    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Load the good rows; count and list the bad ones in meta."),
+    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Raw contract: load the good rows; count and list the bad ones in meta."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="The instant the data describes (default: its latest timestamp)."),
     workflow: Optional[Path] = WorkflowOption,
+    team_field: Optional[str] = typer.Option(None, "--team-field", help="Jira: the team is this field (components, labels or customfield_N); default the project."),
+    points_field: Optional[str] = typer.Option(None, "--points-field", help="Jira: the story points field (e.g. customfield_10016)."),
     force: bool = typer.Option(False, "--force", help="Replace a warehouse that holds imported data."),
 ) -> None:
-    """Load raw_*.csv / raw_*.parquet files (the raw contract) and build the warehouse."""
+    """Load exported data - the raw contract or Jira's own REST JSON - and build the warehouse."""
     from warehouse.ingest import BadRows, load_directory
+    from warehouse.jira import is_jira_source, load_jira
     from warehouse.pipeline import materialise
 
     target, _ = _target(ctx, db)
     instant = _parse_instant(as_of, "--as-of") if as_of else None
-    load = load_directory(directory, skip_bad_rows=skip_bad_rows, as_of=instant, workflow=_workflow_text(workflow))
+    workflow_text = _workflow_text(workflow)
+    if is_jira_source(sources):
+        load = load_jira(sources, team_field=team_field, points_field=points_field, as_of=instant,
+                         workflow=workflow_text)
+    else:
+        load = load_directory(sources[0], skip_bad_rows=skip_bad_rows, as_of=instant, workflow=workflow_text)
     _guard_overwrite(target, force)
     try:
         results = _run_build(materialise, target, load)
     except BadRows as exc:
         for file, line, reason in exc.rows[:20]:
-            typer.echo(f"{directory / file}:{line}: {reason}", err=True)
+            typer.echo(f"{sources[0] / file}:{line}: {reason}", err=True)
         if len(exc.rows) > 20:
             typer.echo(f"... and {len(exc.rows) - 20} more", err=True)
         raise

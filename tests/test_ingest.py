@@ -130,7 +130,7 @@ def test_a_missing_column_or_file_is_one_line(run, tmp_path):
     result = run("ingest", folder, "--db", tmp_path / "w.duckdb")
     assert result.code == 2 and "raw_issues.csv: missing column 'project_key'" in result.err
     result = run("ingest", tmp_path / "absent", "--db", tmp_path / "w.duckdb")
-    assert result.code == 2 and "is not a directory" in result.err
+    assert result.code == 2 and "absent does not exist" in result.err
     assert not (tmp_path / "w.duckdb").exists()
 
 

@@ -54,6 +54,10 @@ def copy_sources(source: Path, workflow: str | None = None) -> Loader:
         try:
             for table in (*RAW_TABLES, "meta"):
                 con.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
+            # optional source tables some importers write (the Jira status categories)
+            for (table,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'src' "
+                                        "AND table_name IN ('jira_status_categories')").fetchall():
+                con.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
         finally:
             con.execute("DETACH src")
         if workflow is not None:

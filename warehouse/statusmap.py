@@ -73,24 +73,50 @@ def normalise(raw: str) -> str:
     return clean_status(raw).casefold()
 
 
+CATEGORY_STATES = {"new": "todo", "done": "done"}  # Jira's `indeterminate` is active work
+
+
 @dataclass(frozen=True)
 class Workflow:
     team_maps: dict[str, dict[str, str]] = field(default_factory=lambda: DEFAULT_TEAM_MAPS)
     global_map: dict[str, str] = field(default_factory=lambda: DEFAULT_GLOBAL_MAP)
     keywords: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_KEYWORDS
+    # names a workflow file set: they outrank a Jira status category, the defaults do not
+    file_team_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    file_global_map: dict[str, str] = field(default_factory=dict)
 
-    def resolve(self, team: str | None, raw: str) -> tuple[str, str, str, bool]:
-        """(clean name, canonical state, how it was mapped, whether the raw name drifted)."""
-        clean = clean_status(raw)
-        key = clean.casefold()
-        for how, table in (("team map", self.team_maps.get(team or "", {})), ("global map", self.global_map)):
+    @staticmethod
+    def _lookup(key: str, tables) -> tuple[str, str, str] | None:
+        for how, table in tables:
             for name, state in table.items():
                 if name.casefold() == key:
-                    return name, state, how, raw != name
-        for state, words in self.keywords:
-            if any(w in key for w in words):
-                return clean, state, "keyword", raw != clean
-        return clean, UNKNOWN, "unmapped", raw != clean
+                    return name, state, how
+        return None
+
+    def resolve(self, team: str | None, raw: str, category: str | None = None) -> tuple[str, str, str, bool]:
+        """(clean name, canonical state, how it was mapped, whether the raw name drifted).
+
+        Order: the workflow file, then the Jira status category if known (a status called
+        "Dev Done" in the `indeterminate` category is work in progress, not done), then the
+        default team and global maps, then keywords; else unknown."""
+        clean = clean_status(raw)
+        key = clean.casefold()
+        found = self._lookup(key, (("workflow file", self.file_team_maps.get(team or "", {})),
+                                   ("workflow file", self.file_global_map)))
+        if found is None and category in CATEGORY_STATES:
+            found = clean, CATEGORY_STATES[category], "status category"
+        elif found is None and category == "indeterminate":
+            active = [(state, words) for state, words in self.keywords if state in ("blocked", "review")]
+            state = next((st for st, words in active if any(w in key for w in words)), "in_progress")
+            found = clean, state, "status category"
+        if found is None:
+            found = self._lookup(key, (("team map", self.team_maps.get(team or "", {})),
+                                       ("global map", self.global_map)))
+        if found is None:
+            state = next((st for st, words in self.keywords if any(w in key for w in words)), None)
+            found = (clean, state, "keyword") if state else (clean, UNKNOWN, "unmapped")
+        name, state, how = found
+        return name, state, how, raw != name
 
 
 def _check_state(source: str, where: str, state: object) -> str:
@@ -110,10 +136,9 @@ def parse_workflow(text: str, source: str = "file") -> Workflow:
     unknown = set(doc) - {"statuses", "teams", "keywords"}
     if unknown:
         raise HeimdallError(f"workflow {source}: unknown key {sorted(unknown)[0]!r} (expected statuses, teams, keywords)")
-    global_map = dict(DEFAULT_GLOBAL_MAP)
-    for name, state in doc.get("statuses", {}).items():
-        global_map[name] = _check_state(source, f"statuses.{name!r}", state)
-    team_maps = {team: dict(m) for team, m in DEFAULT_TEAM_MAPS.items()}
+    file_global = {name: _check_state(source, f"statuses.{name!r}", state)
+                   for name, state in doc.get("statuses", {}).items()}
+    file_teams: dict[str, dict[str, str]] = {}
     teams = doc.get("teams", {})
     if not isinstance(teams, dict):
         raise HeimdallError(f"workflow {source}: 'teams' must be a table of team tables")
@@ -121,7 +146,7 @@ def parse_workflow(text: str, source: str = "file") -> Workflow:
         if not isinstance(names, dict):
             raise HeimdallError(f"workflow {source}: teams.{team} must be a table of status = state")
         for name, state in names.items():
-            team_maps.setdefault(team, {})[name] = _check_state(source, f"teams.{team}.{name!r}", state)
+            file_teams.setdefault(team, {})[name] = _check_state(source, f"teams.{team}.{name!r}", state)
     keywords = DEFAULT_KEYWORDS
     if "keywords" in doc:
         rules = []
@@ -131,7 +156,7 @@ def parse_workflow(text: str, source: str = "file") -> Workflow:
                 raise HeimdallError(f"workflow {source}: keywords.{state} must be a list of strings")
             rules.append((state, tuple(w.casefold() for w in words)))
         keywords = tuple(rules)
-    return Workflow(team_maps, global_map, keywords)
+    return Workflow(keywords=keywords, file_team_maps=file_teams, file_global_map=file_global)
 
 
 def load_workflow(path: Path) -> tuple[Workflow, str]:

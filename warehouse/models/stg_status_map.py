@@ -2,7 +2,8 @@ import duckdb
 
 from warehouse.registry import Model, accepted_values, expect, unique
 from warehouse.models._sql import STATES
-from warehouse.statusmap import UNKNOWN, Workflow, parse_workflow
+from warehouse.db import has_table
+from warehouse.statusmap import UNKNOWN, Workflow, clean_status, parse_workflow
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
@@ -26,7 +27,12 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
                                      canonical_status VARCHAR, mapped_by VARCHAR, is_drifted BOOLEAN)
         """
     )
-    rows = [(team, raw, *workflow.resolve(team, raw)) for team, raw in pairs]
+    categories = {}
+    if has_table(con, "jira_status_categories"):  # written by the Jira importer
+        categories = {name.casefold(): cat for name, cat in
+                      con.execute("SELECT status_name, category FROM jira_status_categories").fetchall()}
+    rows = [(team, raw, *workflow.resolve(team, raw, categories.get(clean_status(raw).casefold())))
+            for team, raw in pairs]
     if rows:
         placeholders = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(rows))
         con.execute(f"INSERT INTO stg_status_map VALUES {placeholders}", [v for row in rows for v in row])
