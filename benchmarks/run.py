@@ -161,6 +161,46 @@ def bench_tui(folder: Path, issues: int) -> list[Result]:
             for name, seconds, target in rows]
 
 
+JIRA_PAGES = """
+COPY (
+    SELECT list(doc) AS issues FROM (
+        SELECT i.issue_id, json_object(
+            'id', CAST(i.issue_id AS VARCHAR), 'key', i.issue_key,
+            'fields', json_object(
+                'project', json_object('key', i.project_key), 'components', [json_object('name', i.team)],
+                'issuetype', json_object('name', i.issue_type), 'priority', json_object('name', i.priority),
+                'created', strftime(i.created_at, '%Y-%m-%dT%H:%M:%S.000+0000'),
+                'assignee', json_object('displayName', i.assignee), 'reporter', json_object('displayName', i.reporter),
+                'summary', i.summary, 'status', json_object('name', coalesce(h.current, 'To Do'))),
+            'changelog', json_object('startAt', 0, 'total', coalesce(len(h.histories), 0),
+                                     'histories', coalesce(h.histories, []))) AS doc
+        FROM raw_issues i LEFT JOIN (
+            SELECT issue_id, arg_max(to_status, changed_at) AS current,
+                   list(json_object('id', CAST(transition_id AS VARCHAR),
+                                    'created', strftime(changed_at, '%Y-%m-%dT%H:%M:%S.000+0000'),
+                                    'items', [json_object('field', 'status', 'fieldId', 'status',
+                                                          'fromString', from_status, 'toString', to_status)])
+                        ORDER BY changed_at DESC) AS histories
+            FROM raw_transitions GROUP BY issue_id) h USING (issue_id)
+    ) GROUP BY issue_id // 100
+) TO '{out}' (FORMAT json)
+"""
+
+
+def bench_jira(folder: Path, issues: int) -> Result:
+    """Ingest + build from saved Jira search pages (one page of 100 issues per line)."""
+    from warehouse.db import connect
+
+    db = folder / f"jira-source-{issues}.duckdb"
+    run_cli(["generate", "--issues", str(issues), "--db", str(db)])
+    pages = folder / "jira-pages.ndjson"
+    con = connect(db, read_only=True)
+    con.execute(JIRA_PAGES.format(out=str(pages).replace("'", "''")))
+    con.close()
+    m = run_cli(["ingest", str(pages), "--team-field", "components", "--db", str(folder / f"jira-{issues}.duckdb")])
+    return Result("jira ingest + build", issues, m["seconds"], m["work"], m["peak_mb"], float("inf"), None)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 1,000,000-issue cases")
@@ -178,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
             results.append(bench_report(folder, issues, 0.5 if issues < 10_000 else 3.0))
         for issues in sizes:
             results.extend(bench_tui(folder, issues))
+        results.append(bench_jira(folder, 1_200 if args.quick else 100_000))
 
     print(f"{'work':<22}{'issues':>11}{'seconds':>9}{'(work)':>8}{'target':>8}{'peak MB':>9}{'target':>8}  ok")
     for r in results:

@@ -308,6 +308,10 @@ def ingest(
     workflow: Optional[Path] = WorkflowOption,
     team_field: Optional[str] = typer.Option(None, "--team-field", help="Jira: the team is this field (components, labels or customfield_N); default the project."),
     points_field: Optional[str] = typer.Option(None, "--points-field", help="Jira: the story points field (e.g. customfield_10016)."),
+    url: Optional[str] = typer.Option(None, "--url", help="With SOURCE `jira`: fetch live from this Jira base URL."),
+    jql: Optional[str] = typer.Option(None, "--jql", help="With --url: which issues (ORDER BY created ASC is added when absent)."),
+    token_env: str = typer.Option("JIRA_API_TOKEN", "--token-env", help="Environment variable holding the API token."),
+    user_env: str = typer.Option("JIRA_USER", "--user-env", help="Environment variable holding the account email (basic auth); unset = bearer token."),
     force: bool = typer.Option(False, "--force", help="Replace a warehouse that holds imported data."),
 ) -> None:
     """Load exported data - the raw contract or Jira's own REST JSON - and build the warehouse."""
@@ -318,6 +322,10 @@ def ingest(
     target, _ = _target(ctx, db)
     instant = _parse_instant(as_of, "--as-of") if as_of else None
     workflow_text = _workflow_text(workflow)
+    if [str(s) for s in sources] == ["jira"] and not Path("jira").exists():
+        sources = [_fetch_jira(target, url, jql, token_env, user_env, force)]
+    elif url or jql:
+        raise HeimdallError("--url and --jql go with the source `jira`: heimdall-tui ingest jira --url URL --jql JQL")
     if is_jira_source(sources):
         load = load_jira(sources, team_field=team_field, points_field=points_field, as_of=instant,
                          workflow=workflow_text)
@@ -333,6 +341,26 @@ def ingest(
             typer.echo(f"... and {len(exc.rows) - 20} more", err=True)
         raise
     _report_build(results, target)
+
+
+def _fetch_jira(target: Path, url: Optional[str], jql: Optional[str], token_env: str, user_env: str,
+                force: bool) -> Path:
+    """Fetch live into `<warehouse>.jira-pages/` beside the warehouse; returns that folder."""
+    from heimdall_tui.progress import progress_bar
+    from warehouse.jira_fetch import Client, credentials, fetch
+
+    if not url or not jql:
+        raise HeimdallError("ingest jira needs --url and --jql")
+    _guard_overwrite(target, force)  # before the network: a refused import fetches nothing
+    token, user = credentials(token_env, user_env)
+    folder = target.with_name(f"{target.stem}.jira-pages")
+    from warehouse.db import ensure_writable_dir
+
+    ensure_writable_dir(target)
+    with progress_bar() as progress:
+        count = fetch(Client(url, token, user), jql, folder, progress)
+    typer.echo(f"fetched {count:,} issues into {folder}", err=True)
+    return folder
 
 
 def main() -> None:

@@ -161,3 +161,22 @@ def test_the_genuine_jira_cloud_samples(run, tmp_path):
     assert con.execute("SELECT operational_state FROM fct_wip_current WHERE issue_key = 'SP-1'").fetchone() == ("blocked",)
     assert run("check", "--db", db).code == 0
     assert run("--export", "report", "--db", db).code == 0
+
+
+def test_legacy_sprint_strings(run, tmp_path):
+    legacy = ("com.atlassian.greenhopper.service.sprint.Sprint@5c1[id=7,rapidViewId=1,state=CLOSED,name=Sprint 7,"
+              "startDate=2025-10-06T00:00:00.000Z,endDate=2025-10-20T00:00:00.000Z,completeDate=<null>,sequence=7]")
+    data = issue(301, "OLD-1", "2025-10-01T00:00:00.000+0000", "Done",
+                 history(1, "2025-10-07T00:00:00.000+0000", status("To Do", "In Progress")),
+                 history(2, "2025-10-10T00:00:00.000+0000", status("In Progress", "Done")),
+                 category="done", customfield_10020=[legacy])
+    src = tmp_path / "old.json"
+    src.write_text(json.dumps(data))
+    db = tmp_path / "w.duckdb"
+    assert run("ingest", src, "--db", db, "--as-of", "2025-10-25").code == 0
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    assert con.execute("SELECT sprint_id, sprint_name, CAST(start_at AS VARCHAR) FROM raw_sprints").fetchall() == \
+        [(7, "Sprint 7", "2025-10-06 00:00:00+00")]
+    # in the sprint from creation (before its start): committed, and completed inside it
+    assert con.execute("SELECT committed, completed FROM fct_sprint_performance").fetchall() == [(1, 1)]

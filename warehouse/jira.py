@@ -114,6 +114,10 @@ def load_jira(sources: list[Path], *, team_field: str | None = None, points_fiel
         """)
         if not con.execute("SELECT count(*) FROM j_issues").fetchall()[0][0]:
             raise HeimdallError(f"no Jira issues in {', '.join(map(str, sources))}")
+        con.execute("""CREATE TEMP TABLE j_status_list AS
+                       SELECT doc->>'name' AS status_name, doc->'statusCategory'->>'key' AS category
+                       FROM j_docs WHERE json_type(doc->'statusCategory') = 'OBJECT'""")
+        con.execute("DROP TABLE j_docs")  # the raw pages are the largest thing held: free them early
         points = (f"try_cast(try_cast(j->'fields'->>'{points_field.replace(chr(39), '')}' AS DOUBLE) AS INTEGER)"
                   if points_field else "CAST(NULL AS INTEGER)")
         con.execute(f"""
@@ -125,7 +129,8 @@ def load_jira(sources: list[Path], *, team_field: str | None = None, points_fiel
                    j->'fields'->'assignee'->>'displayName' AS assignee,
                    j->'fields'->'reporter'->>'displayName' AS reporter, {points} AS estimate_points,
                    j->'fields'->>'summary' AS summary,
-                   j->'fields'->'status'->>'name' AS current_status, j->'fields' AS fields
+                   j->'fields'->'status'->>'name' AS current_status,
+                   j->'fields'->'status'->'statusCategory'->>'key' AS current_category
             FROM j_issues
         """)
         con.execute("""
@@ -172,6 +177,7 @@ def load_jira(sources: list[Path], *, team_field: str | None = None, points_fiel
             FROM windows WHERE is_set AND NOT coalesce(was_set, false)
         """)
         _sprints(con)
+        con.execute("DROP TABLE j_issues")
         _categories(con)
         for table, relation in (("raw_issues", "j_raw_issues"), ("raw_transitions", "j_transitions"),
                                 ("raw_sprints", "j_sprints"), ("raw_issue_sprint", "j_issue_sprint"),
@@ -192,7 +198,9 @@ def _sprints(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE TEMP TABLE j_sprint_values AS
         SELECT i.issue_id, i.team, CAST(i.created_at AS TIMESTAMPTZ) AS created_at, s.v
-        FROM j_raw_issues i, unnest(from_json(coalesce(i.fields->'{field}', '[]'), '["JSON"]')) AS s(v)
+        FROM (SELECT try_cast(j->>'id' AS BIGINT) AS issue_id, j->'fields'->'{field}' AS sprints FROM j_issues) f
+        JOIN j_raw_issues i USING (issue_id),
+             unnest(from_json(coalesce(f.sprints, '[]'), '["JSON"]')) AS s(v)
     """)
     con.execute(f"""
         CREATE TEMP TABLE j_sprint_objects AS
@@ -249,10 +257,9 @@ def _categories(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         CREATE TABLE jira_status_categories AS
         SELECT status_name, any_value(category) AS category FROM (
-            SELECT doc->>'name' AS status_name, doc->'statusCategory'->>'key' AS category
-            FROM j_docs WHERE json_type(doc->'statusCategory') = 'OBJECT'
+            SELECT status_name, category FROM j_status_list
             UNION ALL
-            SELECT fields->'status'->>'name', fields->'status'->'statusCategory'->>'key' FROM j_raw_issues
+            SELECT current_status, current_category FROM j_raw_issues
         ) WHERE status_name IS NOT NULL AND category IN ('new', 'indeterminate', 'done')
         GROUP BY status_name
     """)
