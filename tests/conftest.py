@@ -42,3 +42,16 @@ def demo_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     generate_warehouse(path, config.resolve())
     return path
+
+
+async def settle(pilot):
+    """Wait until the app's workers are done and it has processed what they posted."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.fixture
+def app(demo_db):
+    from heimdall_tui.app import HeimdallApp
+
+    return HeimdallApp(demo_db)

@@ -4,6 +4,8 @@ from collections import Counter
 
 import pytest
 
+from tests.conftest import settle
+
 from heimdall_tui import keymap, views
 from heimdall_tui.app import HeimdallApp
 from heimdall_tui.dialogs import FilterDialog, HelpScreen
@@ -13,14 +15,6 @@ from warehouse.errors import HeimdallError
 from warehouse.metrics import Filters
 
 
-async def settle(pilot):
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-@pytest.fixture
-def app(demo_db):
-    return HeimdallApp(demo_db)
 
 
 async def test_opens_on_valskjalf_with_real_numbers(app, demo_db):

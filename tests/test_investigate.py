@@ -2,21 +2,13 @@
 
 import csv
 
-import pytest
 
-from heimdall_tui.app import HeimdallApp
+from tests.conftest import settle
+
 from heimdall_tui.widgets import IssueTable
 from warehouse import metrics
 
 
-async def settle(pilot):
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-@pytest.fixture
-def app(demo_db):
-    return HeimdallApp(demo_db)
 
 
 async def test_triage_ranks_by_risk_and_enter_investigates_the_riskiest(app):

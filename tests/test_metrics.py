@@ -1,6 +1,6 @@
 """The governed metrics on hand-built logs with hand-worked answers."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.errors import HeimdallError
-from warehouse.raw import RAW_TABLES, content_columns, create_empty_raw, insert_raw, write_meta
+from warehouse.raw import PLANNED, RAW_TABLES, content_columns, create_empty_raw, insert_raw, latest_event, write_meta
 
 REQUIRED_TABLES = ("raw_issues", "raw_transitions")
 # Columns that must hold a value, beyond each table's key.
@@ -34,8 +34,6 @@ REFERENCES = {
     ("raw_issue_sprint", "sprint_id"): ("raw_sprints", "sprint_id"),
     ("raw_blockers", "issue_id"): ("raw_issues", "issue_id"),
 }
-# A sprint's end is a plan, not an event: it may lie after as_of.
-PLANNED = ("raw_sprints", "end_at")
 
 
 class BadRows(HeimdallError):
@@ -187,16 +185,9 @@ def load_directory(directory: Path, *, skip_bad_rows: bool, as_of: datetime | No
             loaded[table] = table
         if skipped and not skip_bad_rows:
             raise BadRows([(r["file"], r["line"], r["reason"]) for r in skipped])
-        effective = as_of or _latest(con)
+        effective = as_of or latest_event(con)
         if effective is None:
             raise HeimdallError(f"{directory} holds no issues")
         write_meta(con, source="ingest", as_of=effective, workflow=workflow, skipped_rows=skipped)
 
     return load
-
-
-def _latest(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    """The latest event in the data: a sprint's planned end is not an event."""
-    parts = [f"SELECT max({c}) FROM {t}" for t, cols in RAW_TABLES.items() for c, k in cols
-             if k == "TIMESTAMPTZ" and (t, c) != PLANNED]
-    return con.execute(f"SELECT max(m) FROM ({' UNION ALL '.join(parts)}) t(m)").fetchall()[0][0]

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.errors import HeimdallError
-from warehouse.raw import RAW_TABLES, insert_raw, write_meta
+from warehouse.raw import insert_raw, latest_event, write_meta
 
 SUFFIXES = (".json", ".ndjson", ".jsonl")
 LEGACY_SPRINT = r"com\.atlassian\.greenhopper"
@@ -183,10 +183,7 @@ def load_jira(sources: list[Path], *, team_field: str | None = None, points_fiel
                                 ("raw_sprints", "j_sprints"), ("raw_issue_sprint", "j_issue_sprint"),
                                 ("raw_blockers", "j_blockers")):
             insert_raw(con, table, relation)
-        parts = [f"SELECT max({c}) FROM {t}" for t, cols in RAW_TABLES.items() for c, k in cols
-                 if k == "TIMESTAMPTZ" and (t, c) != ("raw_sprints", "end_at")]
-        latest = con.execute(f"SELECT max(m) FROM ({' UNION ALL '.join(parts)}) t(m)").fetchall()[0][0]
-        write_meta(con, source="jira", as_of=as_of or latest, workflow=workflow)
+        write_meta(con, source="jira", as_of=as_of or latest_event(con), workflow=workflow)
 
     return load
 
@@ -202,7 +199,7 @@ def _sprints(con: duckdb.DuckDBPyConnection) -> None:
         JOIN j_raw_issues i USING (issue_id),
              unnest(from_json(coalesce(f.sprints, '[]'), '["JSON"]')) AS s(v)
     """)
-    con.execute(f"""
+    con.execute("""
         CREATE TEMP TABLE j_sprint_objects AS
         SELECT issue_id, team, created_at,
                coalesce(try_cast(v->>'id' AS BIGINT), try_cast(regexp_extract(v->>'$', 'id=(\\d+)', 1) AS BIGINT)) AS sprint_id,

@@ -149,3 +149,14 @@ def write_meta(
             json.dumps(skipped),
         ],
     )
+
+
+# A sprint's end is a plan, not an event: it may lie after as_of.
+PLANNED = ("raw_sprints", "end_at")
+
+
+def latest_event(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The latest event in the raw tables: an import's default as_of."""
+    parts = [f"SELECT max({c}) FROM {t}" for t, cols in RAW_TABLES.items() for c, k in cols
+             if k == "TIMESTAMPTZ" and (t, c) != PLANNED]
+    return con.execute(f"SELECT max(m) FROM ({' UNION ALL '.join(parts)}) t(m)").fetchall()[0][0]
