@@ -6,6 +6,7 @@ them directly. A `Scope` is what the filter dialog sets: filters plus a time win
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -86,6 +87,26 @@ class Risk:
     checked: int = 0
 
 
+_SIGNALS: dict[tuple, list[risks.Signal]] = {}
+_SIGNALS_LOCK = threading.Lock()
+
+
+def signals(con: duckdb.DuckDBPyConnection, end: datetime, filters: Filters) -> list[risks.Signal]:
+    """risks.evaluate, once per warehouse build, week end and filters: the executive verdict
+    and the risk tab share it (it is the costliest query work of either)."""
+    built_at = con.execute("SELECT built_at FROM meta").fetchall()[0][0]
+    key = (built_at, end, filters)
+    with _SIGNALS_LOCK:
+        if key in _SIGNALS:
+            return _SIGNALS[key]
+    found = risks.evaluate(con, end, filters)
+    with _SIGNALS_LOCK:
+        if len(_SIGNALS) > 32:
+            _SIGNALS.clear()
+        _SIGNALS[key] = found
+    return found
+
+
 def _week(end: datetime) -> tuple[datetime, datetime]:
     return end - timedelta(days=7), end
 
@@ -96,8 +117,7 @@ def executive(con: duckdb.DuckDBPyConnection, scope: Scope) -> Executive:
     start, end = scope.window(con)
     filters = scope.filters
     rows, items = headline(con, end, filters)
-    signals = risks.evaluate(con, end, filters)
-    verdict = summary(con, end, filters, rows, items, signals)
+    verdict = summary(con, end, filters, rows, items, signals(con, end, filters))
     kpis = [
         Kpi("Throughput", rows["throughput"]["this_week"], rows["throughput"]["last_week"], " done"),
         Kpi("Median cycle", rows["median_cycle_time_hours"]["this_week"], rows["median_cycle_time_hours"]["last_week"],
@@ -159,14 +179,14 @@ def trends(con: duckdb.DuckDBPyConnection, scope: Scope) -> Trends:
 def risk(con: duckdb.DuckDBPyConnection, scope: Scope) -> Risk:
     start, end = scope.window(con)
     filters = scope.filters
-    signals = risks.evaluate(con, end, filters)
+    found = signals(con, end, filters)
     reopen = []
     for team in metrics.dimensions(con)["team"]:
         if filters.team in (None, team):
             rate = metrics.rework_rate(con, start, end, filters.with_team(team))
             reopen.append((team, rate["rate_pct"], rate["done"]))
-    return Risk([s for s in signals if s.fired], metrics.most_blocked(con, start, end, filters), reopen,
-                metrics.blocker_reasons(con, start, end, filters), len(signals))
+    return Risk([s for s in found if s.fired], metrics.most_blocked(con, start, end, filters), reopen,
+                metrics.blocker_reasons(con, start, end, filters), len(found))
 
 
 

@@ -232,3 +232,20 @@ async def test_page_and_table_movement_keys(app):
         assert table.cursor_row == table.row_count - 1
         await pilot.press("g")
         assert table.cursor_row == 0
+
+
+def test_risk_signals_are_evaluated_once_per_build_and_scope(demo_db, monkeypatch):
+    from heimdall_tui import views
+    from warehouse import risks
+    from warehouse.db import open_warehouse
+
+    calls = []
+    real = risks.evaluate
+    monkeypatch.setattr(risks, "evaluate", lambda *a, **k: calls.append(a[1:]) or real(*a, **k))
+    views._SIGNALS.clear()
+    con, _ = open_warehouse(demo_db)
+    views.executive(con, views.Scope())
+    views.risk(con, views.Scope())
+    assert len(calls) == 1
+    views.risk(con, views.Scope(Filters(team="TYR")))
+    assert len(calls) == 2

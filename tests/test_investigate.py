@@ -90,7 +90,10 @@ async def test_slash_jumps_with_completion_and_reports_unknown_keys(app):
         jump = app.query_one("#jump")
         jump.value = ""
         await pilot.press(*"valhalla-33")
-        await pilot.pause(0.3)
+        for _ in range(100):  # the suggester queries in a thread: wait for it, up to 5 s
+            if jump._suggestion:
+                break
+            await pilot.pause(0.05)
         assert jump._suggestion == "VALHALLA-33"
         await pilot.press("right", "enter")
         await settle(pilot)
