@@ -8,8 +8,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import Footer, Header, TabbedContent, TabPane
-from textual.widgets._tabbed_content import ContentTabs
+from textual.widgets import Footer, Header, TabbedContent, TabPane, Tabs
 from textual.worker import get_current_worker
 
 from heimdall_tui import keymap
@@ -73,7 +72,7 @@ class HeimdallApp(App):
 
     def on_mount(self) -> None:
         # keys, not the tab strip, switch tabs: keep the focus on pages and tables
-        self.query_one(ContentTabs).can_focus = False
+        self.query_one(TabbedContent).query_one(Tabs).can_focus = False
         self._update_subtitle()
         self.set_class(self.size.width >= WIDE, "-wide")
         self.load(self.active_tab)

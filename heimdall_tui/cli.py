@@ -142,7 +142,8 @@ def main_callback(
     given = [name for name, value in report_options.items() if value is not None]
     if ctx.invoked_subcommand is not None:
         if export or given:
-            raise HeimdallError(f"{'--export' if export else given[0]} goes before no command; drop `{ctx.invoked_subcommand}`")
+            raise HeimdallError(f"{'--export' if export else given[0]} cannot be combined with a command "
+                                f"(drop `{ctx.invoked_subcommand}`)")
         return
     if given and not export:
         raise HeimdallError(f"{given[0]} needs --export report")
@@ -200,7 +201,7 @@ def _print_summary(target: Path) -> None:
         require_models(con, target)
         now = meta["as_of"].astimezone(timezone.utc)
         week = (now - timedelta(days=7), now)
-        states = dict(con.execute("SELECT operational_state, count(*) FROM fct_wip_current GROUP BY 1").fetchall())
+        states = metrics.issue_states(con)
         issues = sum(states.values())
         throughput = metrics.throughput(con, *week)
         cycle = metrics.cycle_time_percentiles(con, *week)

@@ -69,6 +69,7 @@ def headline(con, end: datetime, filters: Filters, active=None) -> tuple[dict, i
                        f"trailing 4-week average {trailing:.1f}"),
         "median_cycle_time_hours": (ct_this["p50"], ct_last["p50"], f"{ct_this['n']} items with a cycle time"),
         "p75_cycle_time_hours": (ct_this["p75"], ct_last["p75"], f"P85 {_fmt(ct_this['p85'])} h, P95 {_fmt(ct_this['p95'])} h"),
+        "p85_cycle_time_hours": (ct_this["p85"], ct_last["p85"], f"P95 {_fmt(ct_this['p95'])} h"),
         "current_wip": (active.height, metrics.wip_at(con, end - timedelta(days=7), filters),
                         f"at the week's end; {active['is_blocked'].sum()} of them blocked"),
         "blocked_share_pct": (blocked_this["share_pct"], blocked_last["share_pct"],

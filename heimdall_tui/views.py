@@ -107,10 +107,6 @@ def signals(con: duckdb.DuckDBPyConnection, end: datetime, filters: Filters) -> 
     return found
 
 
-def _week(end: datetime) -> tuple[datetime, datetime]:
-    return end - timedelta(days=7), end
-
-
 def executive(con: duckdb.DuckDBPyConnection, scope: Scope) -> Executive:
     from heimdall_tui.report import headline, summary
 
@@ -122,7 +118,7 @@ def executive(con: duckdb.DuckDBPyConnection, scope: Scope) -> Executive:
         Kpi("Throughput", rows["throughput"]["this_week"], rows["throughput"]["last_week"], " done"),
         Kpi("Median cycle", rows["median_cycle_time_hours"]["this_week"], rows["median_cycle_time_hours"]["last_week"],
             " h", 0, higher_is_better=False),
-        Kpi("P85 cycle", _p85(con, *_week(end), filters), _p85(con, *_week(end - timedelta(days=7)), filters),
+        Kpi("P85 cycle", rows["p85_cycle_time_hours"]["this_week"], rows["p85_cycle_time_hours"]["last_week"],
             " h", 0, higher_is_better=False),
         Kpi("Current WIP", rows["current_wip"]["this_week"], rows["current_wip"]["last_week"], "", 0,
             higher_is_better=False),
@@ -139,10 +135,6 @@ def executive(con: duckdb.DuckDBPyConnection, scope: Scope) -> Executive:
         throughput[team] = part["throughput"].to_list()
         cycle[team] = part["median_cycle_time_hours"].to_list()
     return Executive(kpis, verdict["verdict"], verdict["reason"], weeks, throughput, cycle)
-
-
-def _p85(con, start, end, filters) -> float | None:
-    return metrics.cycle_time_percentiles(con, start, end, filters)["p85"]
 
 
 def operations(con: duckdb.DuckDBPyConnection, scope: Scope, thresholds: risks.Thresholds = risks.Thresholds()) -> Operations:

@@ -1,6 +1,7 @@
 """The Textual app: every binding and tab through Textual's Pilot, and the no-re-query rule."""
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 
@@ -22,7 +23,8 @@ async def test_opens_on_valskjalf_with_real_numbers(app, demo_db):
         await settle(pilot)
         assert app.active_tab == "valskjalf"
         card = app.query_one("#kpi-0", KpiCard)
-        expected = metrics.throughput(app.con, *views._week(metrics.as_of(app.con)))
+        end = metrics.as_of(app.con)
+        expected = metrics.throughput(app.con, end - timedelta(days=7), end)
         assert f"{expected} done" in str(card.render())
         assert "as of 2026-01-29" in app.sub_title and "all work" in app.sub_title
 

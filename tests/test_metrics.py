@@ -136,3 +136,8 @@ def test_the_glossary_is_the_docstrings():
             "Rework rate", "Average WIP", "Time in status"} <= names
     for _, definition in metrics.glossary():
         assert len(definition) > 30
+
+
+def test_issue_states_count_every_issue_once(two_weeks):
+    assert metrics.issue_states(two_weeks) == {"done": 4, "in_progress": 2}
+    assert metrics.issue_states(two_weeks, Filters(team="TYR")) == {"done": 1}

@@ -43,6 +43,8 @@ def test_headline_numbers_are_hand_worked(small):
     assert (h["median_cycle_time_hours"]["this_week"], h["median_cycle_time_hours"]["last_week"]) == (72.0, 36.0)
     assert h["median_cycle_time_hours"]["delta"] == 36.0
     assert (h["p75_cycle_time_hours"]["this_week"], h["p75_cycle_time_hours"]["last_week"]) == (84.0, 42.0)
+    # P85 of (48, 96) = 48 + 0.85 x 48; of (24, 48) = 24 + 0.85 x 24
+    assert (h["p85_cycle_time_hours"]["this_week"], h["p85_cycle_time_hours"]["last_week"]) == (88.8, 44.4)
     assert (h["current_wip"]["this_week"], h["current_wip"]["last_week"], h["current_wip"]["delta"]) == (2, 2, 0)
     assert (h["blocked_share_pct"]["this_week"], h["blocked_share_pct"]["last_week"]) == (16.67, 25.0)
     assert h["blocked_share_pct"]["delta"] == -8.33

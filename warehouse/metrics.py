@@ -173,6 +173,14 @@ def current_wip(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -
     return {"wip": total, "blocked": blocked}
 
 
+def issue_states(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -> dict[str, int]:
+    """Issue states: every issue counted by its operational state at as_of (todo,
+    in_progress, blocked, done, unknown)."""
+    cond, params = filters.where()
+    return dict(con.execute(
+        f"SELECT operational_state, count(*) FROM fct_wip_current WHERE {cond} GROUP BY 1", params).fetchall())
+
+
 def work_item_age(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS,
                   at: datetime | None = None, limit: int | None = None) -> pl.DataFrame:
     """Work item age: at an instant t (as_of unless given), t - cycle start in hours for
