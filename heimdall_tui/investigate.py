@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from rich.text import Text
@@ -211,13 +212,9 @@ class TriageTab(Tab):
         event.stop()
 
     def _sorted(self, column: str, reverse: bool) -> None:
-        from dataclasses import replace
-
         self.post_message(self.Changed(replace(self.query, order=column, descending=reverse, page=0)))
 
     def action_page(self, step: int) -> None:
-        from dataclasses import replace
-
         pages = max(1, -(-self.total // self.query.limit))
         page = min(max(self.query.page + step, 0), pages - 1)
         if page != self.query.page:
