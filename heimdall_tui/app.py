@@ -103,7 +103,14 @@ class HeimdallApp(App):
         target, self.restore = self.restore, None
         if target is None or not target.is_attached or body not in target.ancestors_with_self:
             target = body.initial_focus()
-        self.call_after_refresh(target.focus)
+        self.call_after_refresh(self._focus_if_unmoved, self.active_tab, target, self.focused)
+
+    def _focus_if_unmoved(self, tab_id: str, target, focused_then) -> None:
+        # The focus lands a refresh later. If the user switched tabs meanwhile, focusing a widget
+        # of the hidden tab would make TabbedContent switch back to it; if they moved the focus
+        # themselves (n, a click), theirs wins.
+        if tab_id == self.active_tab and self.focused is focused_then:
+            target.focus()
 
     def action_panel(self, step: int) -> None:
         """Move the focus between the page and its tables."""

@@ -45,9 +45,11 @@ def demo_db(tmp_path_factory):
 
 
 async def settle(pilot):
-    """Wait until the app's workers are done and it has processed what they posted."""
+    """Wait until the app's workers are done and it has processed what they posted, including
+    what it scheduled for after the next refresh (the page's focus)."""
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+    await pilot.pause(0.05)
 
 
 @pytest.fixture

@@ -251,3 +251,24 @@ def test_risk_signals_are_evaluated_once_per_build_and_scope(demo_db, monkeypatc
     assert len(calls) == 1
     views.risk(con, views.Scope(Filters(team="TYR")))
     assert len(calls) == 2
+
+
+async def test_a_late_focus_never_pulls_the_user_back_to_an_earlier_tab(app):
+    """A page's focus lands after a refresh; switching tabs meanwhile must win."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app._focus_page()  # schedules focus on VALSKJALF's page...
+        app.action_show_tab("huginn")  # ...but the user moves on before it runs
+        await settle(pilot)
+        assert app.active_tab == "huginn"
+
+
+async def test_a_late_focus_never_takes_the_focus_from_the_user(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        app._focus_page()  # schedules focus on HUGINN's page...
+        table = app.query_one("#aging", IssueTable)
+        table.focus()  # ...but the user moves into the table first
+        await settle(pilot)
+        assert app.focused is table
