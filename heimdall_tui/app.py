@@ -1,281 +1,391 @@
-"""The heimdall-tui Textual application: four dashboards over one warehouse, read-only."""
+"""The heimdall-tui Textual application: the pages of `heimdall_tui.pages` over one warehouse,
+read-only.
+
+State flows down (the app tells pages what to show), messages flow up (pages and widgets
+post what the user asked for). The app never exits on its own: a loader's error becomes a
+line on its page, a failed file or connection action a notification.
+"""
 
 from __future__ import annotations
 
-import csv
+import asyncio
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import Footer, Header, TabbedContent, TabPane, Tabs
-from textual.worker import get_current_worker
+from textual.widgets import ContentSwitcher, Footer, Header, Tab, Tabs
 
 from heimdall_tui import keymap
-from heimdall_tui.dialogs import FilterDialog, HelpScreen
-from heimdall_tui.investigate import InvestigatorTab, TriageTab
-from heimdall_tui.tabs import ExecutiveTab, OperationsTab, RiskTab, TrendsTab
-from heimdall_tui.views import LOADERS, Scope, TriageQuery
-from heimdall_tui.widgets import IssueSelected, IssueTable
+from heimdall_tui.connection import Link
+from heimdall_tui.export import write_csv
+from heimdall_tui.keys import KeysInOrder
+from heimdall_tui.pages import PAGES, InvestigatorPage, Page, TriagePage
+from heimdall_tui.screens import FilterDialog, HelpScreen
+from heimdall_tui.screens.help import key_name
+from heimdall_tui.views import Scope, TriageQuery
+from heimdall_tui.widgets import IssueSelected, IssueTable, JumpBar
 from warehouse import metrics
-from warehouse.db import open_warehouse, require_models
+from warehouse.errors import HeimdallError
 
 WIDE = 120  # columns from which charts sit side by side
-_ENTER = Binding("enter", "select_cursor", "Open this issue in the Investigator", id="table.select")
-TABS = {"valskjalf": ("1 VALSKJALF", ExecutiveTab), "huginn": ("2 HUGINN", OperationsTab),
-        "muninn": ("3 MUNINN", TrendsTab), "gjallarhorn": ("4 GJALLARHORN", RiskTab),
-        "investigator": ("5 ISSUE", InvestigatorTab), "triage": ("6 TRIAGE", TriageTab)}
+TITLES = {page.page_id: page.title for page in PAGES}
+TAB_KEYS = [Binding(str(n), f"show_tab('{page.page_id}')", f"{page.title} tab", show=False, id=f"tab.{page.page_id}")
+            for n, page in enumerate(PAGES, 1)]
 
 
-def _free_path(path: Path) -> Path:
-    """`path`, or `path` with -2, -3... before the suffix: an export never overwrites a file."""
-    candidate, n = path, 1
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-    return candidate
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if isinstance(exc, HeimdallError) else f"{type(exc).__name__}: {text}"
 
 
-class HeimdallApp(App):
+@dataclass
+class State:
+    """What the pages show: the global scope, the issue under investigation and the list it
+    was opened from (with its place there, as keys may repeat), the triage request."""
+
+    scope: Scope = Scope()
+    issue: str | None = None
+    context: list[str] = field(default_factory=list)
+    position: int = 0
+    triage: TriageQuery = TriageQuery()
+
+
+class HeimdallApp(KeysInOrder, App):
     CSS_PATH = "app.tcss"
     TITLE = "HEIMDALL"
-    AUTO_FOCUS = None  # the active tab's page takes the focus (see on_mount, tab activation)
-    BINDINGS = keymap.APP
+    AUTO_FOCUS = None  # the active page takes the focus (show_tab)
+    BINDINGS = TAB_KEYS + keymap.APP
 
     def __init__(self, db: Path, scope: Scope = Scope()):
         super().__init__()
-        self.db = Path(db)
-        self.scope = scope
-        self.generation = 0  # bumped by reload: cached views from an older file are stale
-        self.loaded: dict[str, tuple] = {}
-        self.dimensions: dict[str, list[str]] | None = None  # filter choices, fetched once by a worker
-        self.issue_key: str | None = None  # what the Investigator shows
-        self.context: list[str] = []  # the list it was opened from, for n/p
-        self.origin = None  # (tab, focused widget) to return to with esc
-        self.triage_query = TriageQuery()
-        self.jump_pending = False  # `/` was pressed: the jump box, not the page, takes the focus
-        self.restore = None  # the widget to focus when returning to a tab with esc
-        self.con, self.meta = self._open()
+        self._keys_in_order_init()
+        self.link = Link(db)  # a file we cannot read fails here, before the screen
+        self.state = State(scope, triage=TriageQuery().within(scope.filters))
+        self.loaded: dict[str, tuple] = {}  # page id -> (request, generation) it shows or is loading
+        self.dimensions: dict[str, list[str]] | None = None  # filter choices, fetched by a worker
+        self.origin: tuple[str, object] | None = None  # (page, focused widget) esc returns to
+        self.restore = None  # the widget to focus when a page opens again
+        self.errors: list[str] = []  # unexpected errors the safety net kept from closing the app
 
-    def _open(self):
-        con, meta = open_warehouse(self.db)
-        require_models(con, self.db)
-        return con, meta
+    # -- shape ---------------------------------------------------------------------------
+
+    @property
+    def db(self) -> Path:
+        return self.link.db
+
+    @property
+    def scope(self) -> Scope:
+        return self.state.scope
+
+    @property
+    def issue_key(self) -> str | None:
+        return self.state.issue
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(initial="valskjalf"):
-            for tab_id, (title, cls) in TABS.items():
-                with TabPane(title, id=tab_id):
-                    yield cls(id=f"{tab_id}-body")
-        yield Footer(show_command_palette=False)  # ctrl+p is listed by ? instead: the footer needs the room
+        yield Tabs(*[Tab(f"{n} {page.title}", id=page.page_id) for n, page in enumerate(PAGES, 1)])
+        with ContentSwitcher(initial=f"{PAGES[0].page_id}-body"):
+            for page in PAGES:
+                yield page()
+        yield JumpBar(self.issue_keys, id="jump-bar")
+        yield Footer(show_command_palette=False)  # ? lists ctrl+p: the footer needs the room
 
     def on_mount(self) -> None:
-        # keys, not the tab strip, switch tabs: keep the focus on pages and tables
-        self.query_one(TabbedContent).query_one(Tabs).can_focus = False
+        self.query_one(Tabs).can_focus = False  # keys switch tabs; the focus stays on pages
+        self.query_one(JumpBar).display = False
         self._update_subtitle()
         self.set_class(self.size.width >= WIDE, "-wide")
-        self.load(self.active_tab)
+        self.action_show_tab(PAGES[0].page_id)
         self._fetch_dimensions()
 
     def on_resize(self, event) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
 
-    def _update_subtitle(self) -> None:
-        as_of = self.meta["as_of"]
-        stamp = f"{as_of:%Y-%m-%d}" if (as_of.hour, as_of.minute) == (0, 0) else f"{as_of:%Y-%m-%d %H:%M}Z"
-        self.sub_title = f"{self.db.stem} · as of {stamp} · {self.scope.describe()}"
+    def page(self, page_id: str) -> Page:
+        return self.query_one(f"#{page_id}-body", Page)
 
     @property
     def active_tab(self) -> str:
-        return self.query_one(TabbedContent).active
+        return (self.query_one(ContentSwitcher).current or "").removesuffix("-body")
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self.load(event.pane.id)
-        self._focus_page()
+    def _update_subtitle(self) -> None:
+        as_of = self.link.meta["as_of"]
+        stamp = f"{as_of:%Y-%m-%d}" if (as_of.hour, as_of.minute) == (0, 0) else f"{as_of:%Y-%m-%d %H:%M}Z"
+        self.sub_title = f"{self.db.stem} · as of {stamp} · {self.scope.describe()}"
 
-    def _focus_page(self) -> None:
-        """Give the active page the focus (a page cannot take it while it is loading): the
-        widget `esc` returns to, if any, else the page's own choice."""
-        body = self.query_one(f"#{self.active_tab}-body")
-        if body.loading:
-            return
+    # -- tabs and focus --------------------------------------------------------------------
+
+    def action_show_tab(self, page_id: str) -> None:
+        """Show a page and give it the focus now, before the next key is read: a key typed
+        right after a tab switch goes to the new page, loading or not."""
+        switcher = self.query_one(ContentSwitcher)
+        if switcher.current != f"{page_id}-body":
+            self._drop_queued()
+            switcher.current = f"{page_id}-body"
+            self.query_one(Tabs).active = page_id
+        self.load(page_id)
+        page = self.page(page_id)
         target, self.restore = self.restore, None
-        if target is None or not target.is_attached or body not in target.ancestors_with_self:
-            target = body.initial_focus()
-        self.call_after_refresh(self._focus_if_unmoved, self.active_tab, target, self.focused)
+        if target is None or not target.is_attached or page not in target.ancestors_with_self:
+            target = page.initial_focus()
+        self.screen.set_focus(target, scroll_visible=False)
 
-    def _focus_if_unmoved(self, tab_id: str, target, focused_then) -> None:
-        # The focus lands a refresh later. If the user switched tabs meanwhile, focusing a widget
-        # of the hidden tab would make TabbedContent switch back to it; if they moved the focus
-        # themselves (n, a click), theirs wins.
-        if tab_id == self.active_tab and self.focused is focused_then:
-            target.focus()
+    def _drop_queued(self) -> None:
+        for page in self.query(Page):
+            page.drop_queued()
 
-    def action_panel(self, step: int) -> None:
-        """Move the focus between the page and its tables."""
-        body = self.query_one(f"#{self.active_tab}-body")
-        panels = [body, *body.query(IssueTable)]
-        current = panels.index(self.focused) if self.focused in panels else 0
-        panels[(current + step) % len(panels)].focus()
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        # only a click differs from the page shown: a key has switched it already
+        if event.tab.id != self.active_tab:
+            self.action_show_tab(event.tab.id)
 
-    def _argument(self, tab_id: str):
-        return {"investigator": self.issue_key, "triage": self.triage_query}.get(tab_id, self.scope)
+    # -- data ----------------------------------------------------------------------------
 
-    def load(self, tab_id: str) -> None:
-        """Fetch a tab's view in a worker, unless it already shows it for this file."""
-        key = (self._argument(tab_id), self.generation)
-        if self.loaded.get(tab_id) == key:
+    def load(self, page_id: str) -> None:
+        """Fetch a page's view in a worker, unless it shows (or is loading) it for this file."""
+        page = self.page(page_id)
+        key = (page.request(self.state), self.link.generation)
+        if self.loaded.get(page_id) == key:
             return
-        self.loaded[tab_id] = key
-        self.query_one(f"#{tab_id}-body").loading = True
-        self._fetch(tab_id, key)
+        self.loaded[page_id] = key
+        page.start_loading()
+        self._fetch(page_id, type(page).loader, key)
 
-    def _query(self, fn, *args):
-        """Run a warehouse query function on a connection of this (worker) thread."""
-        cursor = self.con.cursor()  # one connection per thread; the session zone is per connection
+    @work(thread=True, group="views", exit_on_error=False)
+    def _fetch(self, page_id: str, loader, key: tuple) -> None:
         try:
-            cursor.execute("SET TimeZone = 'UTC'")
-            return fn(cursor, *args)
-        finally:
-            cursor.close()
+            view = self.link.run(loader, key[0])
+        except Exception as exc:  # any failure is the page's to report, never the app's end
+            self._from_thread(self._failed, page_id, key, one_line(exc))
+            return
+        self._from_thread(self._show, page_id, key, view)
 
-    @work(thread=True, group="views")
-    def _fetch(self, tab_id: str, key: tuple) -> None:
-        view = self._query(LOADERS[tab_id], key[0])
-        if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._show, tab_id, key, view)
+    def _from_thread(self, callback, *args) -> None:
+        try:
+            self.call_from_thread(callback, *args)
+        except RuntimeError:
+            pass  # the app closed while the worker ran: nobody is left to show it to
 
-    @work(thread=True, group="dimensions", exclusive=True)
+    def _show(self, page_id: str, key: tuple, view) -> None:
+        if self.loaded.get(page_id) == key:  # else the request changed meanwhile; a newer worker fills it
+            self.page(page_id).deliver(view)
+
+    def _failed(self, page_id: str, key: tuple, reason: str) -> None:
+        if self.loaded.get(page_id) == key:
+            del self.loaded[page_id]  # so that r, or coming back, tries again
+            self.page(page_id).fail(reason)
+
+    @work(thread=True, group="dimensions", exclusive=True, exit_on_error=False)
     def _fetch_dimensions(self) -> None:
-        dimensions = self._query(metrics.dimensions)
-        self.call_from_thread(self._got_dimensions, dimensions)
+        try:
+            dimensions = self.link.run(metrics.dimensions)
+        except Exception as exc:
+            self._from_thread(self.notify, f"Could not read the teams and projects: {one_line(exc)}",
+                              severity="error")
+            return
+        self._from_thread(self._got_dimensions, dimensions)
 
     def _got_dimensions(self, dimensions: dict[str, list[str]]) -> None:
         self.dimensions = dimensions
-        self.query_one(TriageTab).set_dimensions(dimensions)
+        self.query_one(TriagePage).set_dimensions(dimensions)
 
-    def _show(self, tab_id: str, key: tuple, view) -> None:
-        if self.loaded.get(tab_id) != key:
-            return  # the scope changed while this was loading; a newer worker will fill it
-        body = self.query_one(f"#{tab_id}-body")
-        body.show(view)
-        body.loading = False
-        if tab_id == self.active_tab:
-            self._focus_page()
+    async def issue_keys(self, prefix: str) -> list[str]:
+        return await asyncio.to_thread(self.link.run, metrics.issue_keys, prefix)
 
-    def action_show_tab(self, tab_id: str) -> None:
-        self.query_one(TabbedContent).active = tab_id
-
-    def action_cycle_tab(self, step: int) -> None:
-        ids = list(TABS)
-        self.action_show_tab(ids[(ids.index(self.active_tab) + step) % len(ids)])
+    # -- scope, reload ---------------------------------------------------------------------
 
     def _set_scope(self, scope: Scope | None) -> None:
         if scope is not None and scope != self.scope:
-            self.scope = scope
+            self.state.scope = scope
+            self.state.triage = self.state.triage.within(scope.filters)
             self._update_subtitle()
             self.load(self.active_tab)
 
     def action_filter(self) -> None:
+        self._drop_queued()
         if self.dimensions is None:
             self.notify("Still reading the teams and projects; try again in a moment.")
             return
         self.push_screen(FilterDialog(self.scope, self.dimensions), self._set_scope)
 
     def action_reload(self) -> None:
-        """Reopen the file (a rebuild replaces it) and refetch what is shown."""
-        self.con.close()
-        self.con, self.meta = self._open()
-        self.generation += 1
+        """Reopen the file (a rebuild replaces it) and refetch what is shown. Queries still
+        running finish on the old file; their results are dropped."""
+        self._drop_queued()
+        self.loaded.clear()  # every view shown came from the file being replaced
+        try:
+            self.link.reopen()
+        except Exception as exc:
+            self.notify(f"Could not reload {self.db.name}: {one_line(exc)}. The screens keep what they show; "
+                        "r tries again.", severity="error", timeout=8)
+            return
         self._update_subtitle()
         self.load(self.active_tab)
         self._fetch_dimensions()
-        self.notify(f"Reloaded {self.db.name} (as of {self.meta['as_of']:%Y-%m-%d %H:%M} UTC)")
+        self.notify(f"Reloaded {self.db.name} (as of {self.link.meta['as_of']:%Y-%m-%d %H:%M} UTC)")
 
-    def action_help(self) -> None:
-        sections = []
-        focused = self.focused
-        if isinstance(focused, IssueTable):
-            sections.append(("Table", keymap.TABLE + ([_ENTER] if focused.names_issues else [])))
-        else:
-            sections.append(("Page", keymap.PAGE))
-        sections.append(("Everywhere", keymap.APP))
-        about = ("1 VALSKJALF executive · 2 HUGINN operations · 3 MUNINN trends · 4 GJALLARHORN risk.\n"
-                 "Metric definitions: `heimdall-tui glossary`. Weekly report: `heimdall-tui --export report`.")
-        self.push_screen(HelpScreen(sections, about))
+    # -- the Investigator ----------------------------------------------------------------
 
     def on_issue_selected(self, message: IssueSelected) -> None:
-        self.open_issue(message.issue_key, message.keys)
+        self.open_issue(message.keys, message.index)
 
-    def on_investigator_tab_jump(self, message: InvestigatorTab.Jump) -> None:
-        self.open_issue(message.key, [message.key])
-
-    def on_triage_tab_changed(self, message: TriageTab.Changed) -> None:
-        self.triage_query = message.query
-        self.load("triage")
-
-    def open_issue(self, key: str, context: list[str]) -> None:
-        """Drill down: show `key` in the Investigator, remembering where we came from."""
+    def open_issue(self, keys: list[str], index: int) -> None:
+        """Drill down: show keys[index] in the Investigator, remembering where we came from."""
         if self.active_tab != "investigator":
             self.origin = (self.active_tab, self.focused)
-        self.issue_key = key
-        self.context = context
+        self.state.context, self.state.position = list(keys), index
+        self._show_issue()
+
+    def _show_issue(self) -> None:
+        s = self.state
+        s.issue = s.context[s.position]
+        origin = TITLES[self.origin[0]] if self.origin else "recently touched"
+        page = self.query_one(InvestigatorPage)
+        page.can_step = len(s.context) > 1
+        page.context_note = f"{s.position + 1} of {len(s.context)} from {origin} · " if page.can_step else ""
         if self.active_tab == "investigator":
             self.load("investigator")
         else:
             self.action_show_tab("investigator")
 
-    def go_back(self) -> None:
-        """esc in the Investigator: the tab, scroll and row it was opened from."""
+    def on_investigator_page_step(self, message: InvestigatorPage.Step) -> None:
+        s = self.state
+        s.position = (s.position + message.step) % len(s.context)
+        self._show_issue()
+
+    def on_investigator_page_back(self) -> None:
         if self.origin is None:
+            self.notify("Nothing to go back to: this issue was opened here.", timeout=3)
             return
-        tab, self.restore = self.origin
+        page_id, self.restore = self.origin
         self.origin = None
-        self.action_show_tab(tab)
+        self.action_show_tab(page_id)
 
-    def step_issue(self, step: int) -> None:
-        if self.issue_key in self.context and len(self.context) > 1:
-            index = (self.context.index(self.issue_key) + step) % len(self.context)
-            self.issue_key = self.context[index]
-            self.load("investigator")
-
-    def copy_issue_key(self) -> None:
-        if self.issue_key:
-            self.copy_to_clipboard(self.issue_key)  # OSC 52: reaches the local clipboard over SSH
-            self.notify(f"Copied {self.issue_key}")
+    def on_investigator_page_copy(self) -> None:
+        if self.state.issue:
+            self.copy_to_clipboard(self.state.issue)  # OSC 52: reaches the local clipboard over SSH
+            self.notify(f"Copied {self.state.issue}")
 
     def action_jump(self) -> None:
-        """`/` from anywhere: the Investigator's jump box."""
-        self.jump_pending = True
-        if self.active_tab != "investigator":
-            self.origin = (self.active_tab, self.focused)
-            self.action_show_tab("investigator")
-        self.load("investigator")  # now, so a page still to load waits for its data (see _show)
-        self._focus_page()
+        """`/` from anywhere: the jump box takes the focus at once."""
+        self._drop_queued()
+        self.query_one(JumpBar).open()
 
-    async def issue_keys(self, prefix: str) -> list[str]:
-        import asyncio
+    def on_jump_bar_submitted(self, message: JumpBar.Submitted) -> None:
+        if message.value.strip():
+            self._resolve(message.value, message.session)
+        else:
+            self.query_one(JumpBar).action_close()
 
-        return await asyncio.to_thread(self._query, metrics.issue_keys, prefix)
+    @work(thread=True, group="jump", exclusive=True, exit_on_error=False)
+    def _resolve(self, typed: str, session: int) -> None:
+        try:
+            found = self.link.run(metrics.find_issue, typed)
+            near = [] if found else self.link.run(metrics.issue_keys, typed, 3)
+        except Exception as exc:
+            self._from_thread(self.query_one(JumpBar).say, f"Could not look it up: {one_line(exc)}")
+            return
+        self._from_thread(self._resolved, typed, session, found, near)
 
-    def export_triage(self) -> None:
-        """`e`: exactly the rows on screen, to a CSV file beside the working directory."""
-        tab = self.query_one(TriageTab)
-        path = _free_path(Path.cwd() / f"heimdall-triage-{self.meta['as_of']:%Y%m%d}.csv")
-        with path.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow([label for _, label in self.query_one("#triage-table", IssueTable).spec])
-            writer.writerows(tab.rows_shown)
-        self.notify(f"Wrote {len(tab.rows_shown)} rows to {path}", title="Exported")
+    def _resolved(self, typed: str, session: int, found: str | None, near: list[str]) -> None:
+        bar = self.query_one(JumpBar)
+        if not bar.still_asking(session, typed):
+            return  # closed, reopened or edited while the lookup ran: the user moved on
+        if found is None:
+            bar.say(f"No issue {typed.strip().upper()}" + (f"; did you mean {', '.join(near)}?" if near else ""))
+            return
+        bar.action_close()
+        self.open_issue([found], 0)
+
+    def on_jump_bar_closed(self) -> None:
+        if self.focused is None or not self.focused.display or self.query_one(JumpBar) in self.focused.ancestors:
+            page = self.page(self.active_tab)
+            self.screen.set_focus(page.initial_focus(), scroll_visible=False)
+
+    # -- triage ----------------------------------------------------------------------------
+
+    def on_triage_page_changed(self, message: TriagePage.Changed) -> None:
+        self.state.triage = message.request
+        self.load("triage")
+
+    def on_triage_page_export(self, message: TriagePage.Export) -> None:
+        as_of = self.link.meta["as_of"]
+        about = [f"heimdall-tui WIP triage of {self.db.name}, as of {as_of:%Y-%m-%dT%H:%M}Z", *message.about]
+        try:
+            path = write_csv(Path.cwd(), f"heimdall-triage-{as_of:%Y%m%d}", message.header, message.rows, about)
+        except OSError as exc:
+            self.notify(f"Could not export: {exc.strerror or exc} ({Path.cwd()})", severity="error", timeout=8)
+            return
+        self.notify(f"Wrote {len(message.rows):,} rows to {path}", title="Exported")
+
+    # -- help, palette ---------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """The keys that work where the focus is, read from the live bindings, nearest first."""
+        self._drop_queued()
+        groups: dict[object, list[tuple[str, str]]] = {}
+        for key, active in self.screen.active_bindings.items():
+            node, binding = active.node, active.binding
+            if binding.action == "select_cursor" and not getattr(node, "names_issues", False):
+                continue
+            if binding.action in ("command_palette",) and node is not self:
+                continue
+            groups.setdefault(node, []).append((key_name(binding, key), binding.description))
+        sections = []
+        for node, keys in groups.items():
+            if node is self:
+                title = "Everywhere"
+            elif node is self.screen:
+                title = "Focus"
+                keys = [(k, d or ("Next panel" if k == "tab" else "Previous panel")) for k, d in keys]
+            elif isinstance(node, Page):
+                title = f"This page ({node.title})"
+            elif isinstance(node, IssueTable):
+                title = "This table"
+            else:
+                title = type(node).__name__
+            sections.append((title, [(k, d) for k, d in keys if d]))
+        order = {"Everywhere": 3, "Focus": 2}
+        sections.sort(key=lambda s: order.get(s[0], 0) + (1 if s[0].startswith("This page") else 0))
+        about = " · ".join(f"{n} {page.title} {page.about.split(':')[0]}" for n, page in enumerate(PAGES, 1))
+        self.push_screen(HelpScreen(sections, about + ".\nMetric definitions: `heimdall-tui glossary`. "
+                                    "Weekly report: `heimdall-tui --export report`."))
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
-        for tab_id, (title, _) in TABS.items():
-            yield SystemCommand(f"Show {title.split()[1]}", f"Open tab {title}", lambda t=tab_id: self.action_show_tab(t))
-        yield SystemCommand("Filter", "Team, project, issue type, time window", self.action_filter)
-        yield SystemCommand("Clear filters", "Show all work over the last 12 weeks", lambda: self._set_scope(Scope()))
-        yield SystemCommand("Reload", "Reopen the warehouse file", self.action_reload)
+        for n, page in enumerate(PAGES, 1):
+            yield SystemCommand(f"Show {page.title} ({n})", page.about, lambda p=page.page_id: self.action_show_tab(p))
+        yield SystemCommand("Jump to issue (/)", "Open an issue in the Investigator by its key", self.action_jump)
+        yield SystemCommand("Filter (f)", "Team, project, issue type, time window", self.action_filter)
+        yield SystemCommand("Clear filters", "All work over the last 12 weeks", lambda: self._set_scope(Scope()))
+        yield SystemCommand("Export triage CSV (e on TRIAGE)", "The triage rows on screen, to a CSV file",
+                            self._export_from_palette)
+        yield SystemCommand("Reload (r)", "Reopen the warehouse file", self.action_reload)
+        yield SystemCommand("Help (?)", "The keys that work where the focus is", self.action_help)
+
+    def _export_from_palette(self) -> None:
+        if self.loaded.get("triage") is None:
+            self.action_show_tab("triage")
+            self.notify("Opened TRIAGE: export again once its rows are shown.")
+            return
+        self.query_one(TriagePage).action_export()
+
+    # -- the safety net --------------------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected error in a handler becomes a notification, not the app's end. Errors
+        while the app starts or stops still end it, with Textual's traceback."""
+        if not self.is_running or self._exit_renderables or self.screen_stack == []:
+            super()._handle_exception(error)
+            return
+        self.errors.append(one_line(error))
+        self.log.error(error)
+        try:
+            self.notify(f"Something went wrong: {one_line(error)}", severity="error", timeout=10)
+        except Exception:
+            super()._handle_exception(error)
 
     def on_unmount(self) -> None:
-        self.con.close()
+        self.link.close()

@@ -7,7 +7,7 @@ them directly. A `Scope` is what the filter dialog sets: filters plus a time win
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import duckdb
@@ -18,6 +18,7 @@ from warehouse.metrics import Filters
 
 WINDOWS = {"4": 4, "8": 8, "12": 12, "all": None}  # weeks shown by the charts
 AGING_ROWS = 200  # the oldest items HUGINN lists; the WIP Triage tab holds them all
+SPRINTS_PER_TEAM = 3  # finished sprints MUNINN lists per team
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,10 @@ class Scope:
         return f"{self.filters.describe()}, {window}"
 
     def window(self, con: duckdb.DuckDBPyConnection) -> tuple[datetime, datetime]:
-        end = metrics.as_of(con)
-        start = metrics.data_start(con) or end
-        if self.weeks is not None:
-            start = max(start, end - timedelta(weeks=self.weeks))
-        return start, end
+        return metrics.reporting_window(con, self.weeks)
+
+    def window_label(self) -> str:
+        return "over all time" if self.weeks is None else f"over the last {self.weeks} weeks"
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class Executive:
     weeks: list[str]
     throughput: dict[str, list[float]]
     cycle_time: dict[str, list[float | None]]
+    partial_last: bool = False  # the last week runs only to as_of
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Operations:
     throughput_windows: list[tuple[str, int]]
     stale_days: float
     stale: int
+    blocked_now: int  # active items blocked at as_of (Blocked status or an open blocker window)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,8 @@ class Trends:
     days: list[str]
     flow: dict[str, list[int]]  # state -> issues per day
     wip: list[int]
-    sprints: pl.DataFrame
+    sprints: pl.DataFrame  # finished sprints, the last SPRINTS_PER_TEAM per team
+    window_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,12 +132,13 @@ def executive(con: duckdb.DuckDBPyConnection, scope: Scope) -> Executive:
     ]
     flow = metrics.weekly_flow(con, start, end, filters, by_team=True)
     weeks = sorted({str(w) for w in flow["week_start"]})
+    partial = bool(weeks) and datetime.fromisoformat(weeks[-1]).replace(tzinfo=end.tzinfo) + timedelta(days=7) > end
     throughput, cycle = {}, {}
     for team in sorted(set(flow["team"])):
         part = flow.filter(pl.col("team") == team).sort("week_start")
         throughput[team] = part["throughput"].to_list()
         cycle[team] = part["median_cycle_time_hours"].to_list()
-    return Executive(kpis, verdict["verdict"], verdict["reason"], weeks, throughput, cycle)
+    return Executive(kpis, verdict["verdict"], verdict["reason"], weeks, throughput, cycle, partial)
 
 
 def operations(con: duckdb.DuckDBPyConnection, scope: Scope, thresholds: risks.Thresholds = risks.Thresholds()) -> Operations:
@@ -150,7 +154,8 @@ def operations(con: duckdb.DuckDBPyConnection, scope: Scope, thresholds: risks.T
                ("30 days", metrics.throughput(con, end - timedelta(days=30), end, filters)),
                ("all time", metrics.throughput(con, metrics.data_start(con) or end, end, filters))]
     stale = aging.filter(pl.col("time_in_status_hours") >= thresholds.stale_days * 24).height
-    return Operations(by_team, active, aging.head(AGING_ROWS), sle, windows, thresholds.stale_days, stale)
+    return Operations(by_team, active, aging.head(AGING_ROWS), sle, windows, thresholds.stale_days, stale,
+                      int(aging["is_blocked"].sum()))
 
 
 def trends(con: duckdb.DuckDBPyConnection, scope: Scope) -> Trends:
@@ -164,8 +169,10 @@ def trends(con: duckdb.DuckDBPyConnection, scope: Scope) -> Trends:
     flow = {state: daily.filter(pl.col("canonical_status") == state).sort("day")["issues"].to_list()
             for state in ("done", "review", "in_progress", "blocked", "todo")}
     wip = [sum(values) for values in zip(flow["in_progress"], flow["review"], flow["blocked"])]
-    sprints = metrics.sprint_commitment(con, start, end, filters)
-    return Trends(boxes, per_team, days, flow, wip, sprints)
+    sprints = (metrics.sprint_commitment(con, metrics.data_start(con) or start, end, filters)
+               .filter(pl.col("end_at") <= end).sort("end_at", descending=True)
+               .group_by("team", maintain_order=True).head(SPRINTS_PER_TEAM).sort(["team", "end_at"]))
+    return Trends(boxes, per_team, days, flow, wip, sprints, scope.window_label())
 
 
 def risk(con: duckdb.DuckDBPyConnection, scope: Scope) -> Risk:
@@ -179,8 +186,6 @@ def risk(con: duckdb.DuckDBPyConnection, scope: Scope) -> Risk:
             reopen.append((team, rate["rate_pct"], rate["done"]))
     return Risk([s for s in found if s.fired], metrics.most_blocked(con, start, end, filters), reopen,
                 metrics.blocker_reasons(con, start, end, filters), len(found))
-
-
 
 
 @dataclass(frozen=True)
@@ -219,6 +224,15 @@ class TriageQuery:
     order: str = "risk"
     descending: bool = True
     page: int = 0
+    issue_type: str | None = None  # from the global filter; triage has no select of its own for it
+
+    def within(self, filters: Filters) -> "TriageQuery":
+        """This request narrowed to the global filters (which the selects then show)."""
+        return replace(self, team=filters.team, project=filters.project, issue_type=filters.issue_type, page=0)
+
+    def describe(self) -> str:
+        return ", ".join(f"{k} {v}" for k, v in (("team", self.team), ("project", self.project),
+                                                  ("type", self.issue_type), ("state", self.state)) if v)
 
 
 @dataclass(frozen=True)
@@ -230,12 +244,6 @@ class Triage:
 
 
 def triage(con: duckdb.DuckDBPyConnection, query: TriageQuery) -> Triage:
-    rows, total = metrics.triage(con, Filters(query.team, query.project), query.state, query.order,
+    rows, total = metrics.triage(con, Filters(query.team, query.project, query.issue_type), query.state, query.order,
                                  query.descending, query.limit, query.page * query.limit)
     return Triage(query, rows, total)
-
-
-# tab id -> loader(connection, argument); dashboards take the Scope, the Investigator an issue
-# key, Triage its TriageQuery
-LOADERS = {"valskjalf": executive, "huginn": operations, "muninn": trends, "gjallarhorn": risk,
-           "investigator": investigate, "triage": triage}

@@ -1,4 +1,4 @@
-"""The Textual app: every binding and tab through Textual's Pilot, and the no-re-query rule."""
+"""The Textual app: tabs, pages, filters, reload, help and the palette through Textual's Pilot."""
 
 from collections import Counter
 from datetime import timedelta
@@ -8,51 +8,44 @@ import pytest
 from tests.conftest import settle
 
 from heimdall_tui import keymap, views
-from heimdall_tui.app import HeimdallApp
-from heimdall_tui.dialogs import FilterDialog, HelpScreen
+from heimdall_tui.app import TAB_KEYS, HeimdallApp
+from heimdall_tui.pages import PAGES
+from heimdall_tui.screens import FilterDialog, HelpScreen
 from heimdall_tui.widgets import IssueTable, KpiCard
 from warehouse import metrics
 from warehouse.errors import HeimdallError
 from warehouse.metrics import Filters
 
 
-
-
-async def test_opens_on_valskjalf_with_real_numbers(app, demo_db):
+async def test_opens_on_valskjalf_with_real_numbers(app, con):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.active_tab == "valskjalf"
         card = app.query_one("#kpi-0", KpiCard)
-        end = metrics.as_of(app.con)
-        expected = metrics.throughput(app.con, end - timedelta(days=7), end)
+        end = metrics.period_end(con)
+        expected = metrics.throughput(con, end - timedelta(days=7), end)
         assert f"{expected} done" in str(card.render())
         assert "as of 2026-01-29" in app.sub_title and "all work" in app.sub_title
+        assert app.errors == []
 
 
-@pytest.mark.parametrize("key, tab", [("1", "valskjalf"), ("2", "huginn"), ("3", "muninn"), ("4", "gjallarhorn")])
-async def test_number_keys_switch_tabs_and_load_them(app, key, tab):
+@pytest.mark.parametrize("key, tab", [(str(n), page.page_id) for n, page in enumerate(PAGES, 1)])
+async def test_number_keys_switch_tabs_load_them_and_focus_them(app, key, tab):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(key)
+        page = app.page(tab)
+        assert app.active_tab == tab and page in app.focused.ancestors_with_self  # at once, loading or not
         await settle(pilot)
-        assert app.active_tab == tab
-        assert not app.query_one(f"#{tab}-body").loading
-
-
-async def test_tab_and_shift_tab_cycle(app):
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("tab")
-        assert app.active_tab == "huginn"
-        await pilot.press("shift+tab", "shift+tab")
-        assert app.active_tab == "triage"
+        assert not page.busy and app.loaded[tab][0] == page.request(app.state)
 
 
 async def test_switching_back_does_not_query_again(app, monkeypatch):
     calls = Counter()
-    for tab, loader in list(views.LOADERS.items()):
-        def counted(con, scope, _tab=tab, _loader=loader):
-            calls[_tab] += 1
-            return _loader(con, scope)
-        monkeypatch.setitem(views.LOADERS, tab, counted)
+    for page in PAGES:
+        def counted(con, request, _id=page.page_id, _loader=page.loader):
+            calls[_id] += 1
+            return _loader(con, request)
+        monkeypatch.setattr(page, "loader", staticmethod(counted))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("2")
@@ -62,45 +55,60 @@ async def test_switching_back_does_not_query_again(app, monkeypatch):
         assert calls == {"valskjalf": 1, "huginn": 1}
 
 
-async def test_the_aging_table_lists_current_wip(app):
+async def test_the_aging_table_lists_current_wip_oldest_first(app, con):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
         await settle(pilot)
         table = app.query_one("#aging", IssueTable)
-        assert table.row_count == metrics.current_wip(app.con)["wip"]
-        oldest = metrics.work_item_age(app.con, limit=1)["issue_key"][0]
-        assert table.issue_at(0) == oldest
+        assert table.row_count == metrics.current_wip(con)["wip"]
+        oldest = metrics.work_item_age(con, limit=1)
+        assert table.issue_at(0) == oldest["issue_key"][0]
+        # the columns a user needs come first, and fit at 80 columns
+        assert [label for _, label, _ in table.spec][:4] == ["Issue", "Age d", "SLE d", "In status d"]
+        assert table.get_row_at(0)[1].plain == f"{oldest['age_hours'][0] / 24:,.1f}"
 
 
-async def test_sort_cycles_columns_and_reverses(app):
+async def test_huginn_labels_both_blocked_counts(app, con):
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        blocked_now = int(metrics.work_item_age(con)["is_blocked"].sum())
+        text = str(app.query_one("#ops-wip").render())
+        assert "blocked (status)" in text and f"{blocked_now} blocked now" in text
+
+
+async def test_sort_cycles_columns_and_reverses_on_raw_values(app):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
         await settle(pilot)
-        table = app.query_one("#aging", IssueTable)
-        table.focus()
+        await pilot.press("n")
+        table = app.focused
+        assert isinstance(table, IssueTable) and table.id == "aging"
         await pilot.press("s")
-        keys = [table.get_row_at(i)[0] for i in range(table.row_count)]
-        assert keys == sorted(keys) and "Issue ▲" in table.border_subtitle
+        keys = [table.row_at(i)[0] for i in range(table.row_count)]
+        assert keys == sorted(keys, key=str.lower) and "Issue ▲" in table.border_subtitle
+        await pilot.press("s")  # Age: numbers, not text ("9.5" > "10.2" as text)
+        ages = [table.row_at(i)[1] for i in range(table.row_count)]
+        assert ages == sorted(ages)
         await pilot.press("S")
-        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == sorted(keys, reverse=True)
+        assert [table.row_at(i)[1] for i in range(table.row_count)] == sorted(ages, reverse=True)
 
 
 @pytest.mark.parametrize("tab, table_id", [("2", "aging"), ("4", "most-blocked"), ("4", "signals")])
-async def test_enter_on_an_issue_row_opens_the_investigator(app, tab, table_id):
+async def test_enter_on_an_issue_row_opens_the_investigator_and_esc_returns(app, tab, table_id):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(tab)
         await settle(pilot)
         table = app.query_one(f"#{table_id}", IssueTable)
-        table.focus()
+        app.screen.set_focus(table)
         await pilot.press("j", "enter")
         await settle(pilot)
         assert app.active_tab == "investigator" and app.issue_key == table.issue_at(1)
         await pilot.press("escape")
-        await pilot.pause()
         assert app.focused is table and table.cursor_row == 1
 
 
-async def test_filter_dialog_applies_to_every_tab(app):
+async def test_filter_dialog_applies_to_every_tab_and_triage(app):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("f")
@@ -114,12 +122,29 @@ async def test_filter_dialog_applies_to_every_tab(app):
         assert "team FREYA, 4 wk" in app.sub_title
         await pilot.press("4")
         await settle(pilot)
-        scopes = {s for s in app.query_one("#signals", IssueTable).get_column("scope")}
+        scopes = {s.plain if hasattr(s, "plain") else s for s in app.query_one("#signals", IssueTable).get_column("scope")}
         assert scopes <= {"FREYA"}
+        await pilot.press("6")
+        await settle(pilot)
+        table = app.query_one("#triage-table", IssueTable)
+        assert table.row_count and {table.row_at(i)[3] for i in range(table.row_count)} == {"FREYA"}
+        assert app.query_one("#triage-team").value == "FREYA"
+
+
+async def test_one_definition_of_the_window_for_every_tab(app, con):
+    """VALSKJALF's weekly throughput per team sums to MUNINN's throughput per team."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        executive = views.executive(con, app.scope)
+        trends = views.trends(con, app.scope)
+        assert {team: sum(v) for team, v in executive.throughput.items()} == dict(trends.throughput_by_team)
+        assert executive.partial_last  # as_of is a Thursday: the last week runs only to as_of
+        assert "01-26*" in str(app.query_one("#exec-throughput").render())
 
 
 async def test_escape_cancels_the_filter_dialog(app):
     async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
         await pilot.press("f")
         await pilot.press("escape")
         assert not isinstance(app.screen, FilterDialog) and app.scope == views.Scope()
@@ -130,45 +155,35 @@ async def test_reload_reopens_the_file_and_refetches(app):
         await settle(pilot)
         await pilot.press("r")
         await settle(pilot)
-        assert app.generation == 1
+        assert app.link.generation == 1
         assert app.loaded["valskjalf"] == (app.scope, 1)
         assert "Reloaded" in list(app._notifications)[-1].message
 
 
-async def test_help_lists_the_focused_widgets_keys(app):
+async def test_help_lists_the_keys_that_work_where_the_focus_is(app):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
         await settle(pilot)
-        app.query_one("#aging").focus()
+        await pilot.press("n")
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        assert [title for title, _ in app.screen.sections] == ["Table", "Everywhere"]
-        assert "Open this issue in the Investigator" in [b.description for b in app.screen.sections[0][1]]
+        titles = [title for title, _ in app.screen.sections]
+        assert titles[0] == "This table" and "This page (HUGINN)" in titles and titles[-1] == "Everywhere"
+        table_keys = dict(app.screen.sections[0][1])
+        assert table_keys["enter"] == "Open issue" and table_keys["s"] == "Sort"
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
 
-async def test_the_page_scrolls_and_n_p_move_between_panels(app):
+async def test_command_palette_offers_jump_export_and_help(app):
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("4")
         await settle(pilot)
-        body = app.query_one("#gjallarhorn-body")
-        assert app.focused is body
-        await pilot.press("j", "j", "pagedown")
-        assert body.scroll_y > 0
-        await pilot.press("n")
-        assert app.focused.id == "signals"
-        await pilot.press("n", "n", "n")
-        assert app.focused is body
-        await pilot.press("p")
-        assert app.focused.id == "reasons"
-
-
-async def test_command_palette_opens(app):
-    from textual.command import CommandPalette
-
-    async with app.run_test(size=(80, 24)) as pilot:
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for wanted in ("Jump to issue (/)", "Export triage CSV (e on TRIAGE)", "Help (?)", "Filter (f)"):
+            assert wanted in titles
         await pilot.press("ctrl+p")
+        from textual.command import CommandPalette
+
         assert isinstance(app.screen, CommandPalette)
 
 
@@ -198,46 +213,30 @@ def test_opening_a_foreign_file_fails_before_the_screen(tmp_path):
         HeimdallApp(bogus)
 
 
-def test_no_two_actions_share_a_key():
-    for group in (keymap.APP, keymap.PAGE, keymap.TABLE, keymap.DIALOG):
+def test_no_two_actions_share_a_key_in_one_context():
+    contexts = {"app": TAB_KEYS + keymap.APP, "page": keymap.PAGE + keymap.PANELS,
+                "investigator": keymap.PAGE + keymap.INVESTIGATOR, "triage": keymap.PAGE + keymap.PANELS + keymap.TRIAGE,
+                "table": keymap.TABLE + [keymap.OPEN_ISSUE], "dialog": keymap.DIALOG, "jump": keymap.JUMP}
+    for name, group in contexts.items():
         keys = [k for b in group for k in b.key.split(",")]
-        assert len(keys) == len(set(keys)), group
-    table_keys = {b.key for b in keymap.TABLE}
-    assert not table_keys & {b.key for b in keymap.APP}
-    assert not {b.key for b in keymap.PAGE} & {b.key for b in keymap.APP}
-    ids = [b.id for b in keymap.APP + keymap.PAGE + keymap.TABLE + keymap.DIALOG]
-    assert len(ids) == len(set(ids))
+        assert len(keys) == len(set(keys)), name
+    # page and table keys never shadow a key that works everywhere
+    everywhere = {b.key for b in contexts["app"]}
+    for name in ("page", "investigator", "triage", "table"):
+        assert not {b.key for b in contexts[name]} & everywhere, name
+    ids = [b.id for group in contexts.values() for b in group]
+    assert len([i for i in ids if i.startswith("page.")]) == 4 * 3  # PAGE appears in three contexts
+    assert len(set(ids)) == len({b.id for group in contexts.values() for b in group})
 
 
-async def test_page_and_table_movement_keys(app):
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("3")
-        await settle(pilot)
-        body = app.query_one("#muninn-body")
-        await pilot.press("G")
-        bottom = body.scroll_y
-        assert bottom > 0
-        await pilot.press("k")
-        assert body.scroll_y < bottom
-        await pilot.press("g")
-        assert body.scroll_y == 0
-        await pilot.press("2")
-        await settle(pilot)
-        await pilot.press("n")
-        table = app.focused
-        assert isinstance(table, IssueTable)
-        await pilot.press("j", "j")
-        assert table.cursor_row == 2
-        await pilot.press("k")
-        assert table.cursor_row == 1
-        await pilot.press("G")
-        assert table.cursor_row == table.row_count - 1
-        await pilot.press("g")
-        assert table.cursor_row == 0
+def test_the_registry_drives_the_tabs():
+    assert [b.key for b in TAB_KEYS] == [str(n) for n in range(1, len(PAGES) + 1)]
+    assert len({p.page_id for p in PAGES}) == len(PAGES)
+    for page in PAGES:
+        assert page.title and page.about and callable(page.loader)
 
 
 def test_risk_signals_are_evaluated_once_per_build_and_scope(demo_db, monkeypatch):
-    from heimdall_tui import views
     from warehouse import risks
     from warehouse.db import open_warehouse
 
@@ -253,22 +252,9 @@ def test_risk_signals_are_evaluated_once_per_build_and_scope(demo_db, monkeypatc
     assert len(calls) == 2
 
 
-async def test_a_late_focus_never_pulls_the_user_back_to_an_earlier_tab(app):
-    """A page's focus lands after a refresh; switching tabs meanwhile must win."""
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app._focus_page()  # schedules focus on VALSKJALF's page...
-        app.action_show_tab("huginn")  # ...but the user moves on before it runs
-        await settle(pilot)
-        assert app.active_tab == "huginn"
+def test_page_text_is_not_dimmed_by_textuals_tab_style():
+    """The page class once was named Tab, so Textual's own Tab CSS (dim) applied to every page."""
+    from textual.widgets import Tab
 
-
-async def test_a_late_focus_never_takes_the_focus_from_the_user(app):
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("2")
-        await settle(pilot)
-        app._focus_page()  # schedules focus on HUGINN's page...
-        table = app.query_one("#aging", IssueTable)
-        table.focus()  # ...but the user moves into the table first
-        await settle(pilot)
-        assert app.focused is table
+    for page in PAGES:
+        assert not issubclass(page, Tab) and "Tab" not in [c.__name__ for c in page.__mro__]

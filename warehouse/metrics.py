@@ -10,7 +10,7 @@ weeks are Monday-based ISO weeks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import duckdb
 import polars as pl
@@ -89,6 +89,28 @@ def as_of(con: duckdb.DuckDBPyConnection) -> datetime:
     """As of: the instant the warehouse describes - the end of the generator's window, or the
     time of the export. Every "current" metric is evaluated at as_of."""
     return con.execute("SELECT as_of FROM meta").fetchall()[0][0]
+
+
+def period_end(con: duckdb.DuckDBPyConnection) -> datetime:
+    """Period end: the exclusive end of every window that closes "now" - one microsecond
+    (DuckDB's resolution) after as_of, so that an event at exactly as_of (an import's latest
+    event) has happened by as_of and is counted in the current week, in "all time" and in
+    the state at as_of alike."""
+    return as_of(con) + timedelta(microseconds=1)
+
+
+def reporting_window(con: duckdb.DuckDBPyConnection, weeks: int | None) -> tuple[datetime, datetime]:
+    """Reporting window: "the last N weeks" on every screen is [start, period end), where
+    start is the Monday (00:00 UTC) of the week that holds as_of minus N weeks, or the data
+    start if later; weekly charts show those Monday-based weeks, the last one partial (it
+    runs to as_of). `weeks=None` is all time: from the data start."""
+    end = period_end(con)
+    first = data_start(con) or end
+    if weeks is None:
+        return first, end
+    back = (end - timedelta(weeks=weeks)).astimezone(timezone.utc)
+    monday = datetime(back.year, back.month, back.day, tzinfo=timezone.utc) - timedelta(days=back.weekday())
+    return max(first, monday), end
 
 
 def data_start(con: duckdb.DuckDBPyConnection) -> datetime | None:
@@ -355,7 +377,7 @@ def issue_snapshot(con: duckdb.DuckDBPyConnection, issue_key: str) -> dict | Non
 
 TRIAGE_RULE = "risk = age / team SLE (P85) + 1 if blocked now + 0.5 x weeks in status + 0.5 x reopens"
 TRIAGE_COLUMNS = ("issue_key", "team", "project_key", "canonical_status", "raw_status", "assignee", "age_days",
-                  "days_in_status", "blocked_hours", "risk")
+                  "days_in_status", "blocked_hours", "risk", "marks")
 
 
 def triage(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, state: str | None = None,
@@ -370,9 +392,8 @@ def triage(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, state:
     state_cond = "AND w.canonical_status = $state" if state else ""
     end = as_of(con)
     sle = team_sle(con, end, sle_weeks, filters)
-    sle_rows = ", ".join(f"('{t}', {h})" for t, h in sle.items()) or "(NULL, NULL)"
     base = f"""
-        WITH sle(team, hours) AS (VALUES {sle_rows}),
+        WITH sle AS (SELECT unnest($sle_teams::VARCHAR[]) AS team, unnest($sle_hours::DOUBLE[]) AS hours),
         scored AS (
             SELECT w.issue_key, w.team, w.project_key, w.canonical_status, w.raw_status,
                    coalesce(w.assignee, 'unassigned') AS assignee,
@@ -383,11 +404,13 @@ def triage(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, state:
                          + CASE WHEN w.operational_state = 'blocked' THEN 1 ELSE 0 END
                          + 0.5 * w.time_in_current_status_hours / (7 * 24)
                          + 0.5 * w.reopen_count, 2) AS risk,
-                   w.age_hours > s.hours AS past_sle, w.operational_state = 'blocked' AS blocked_now
+                   coalesce(w.age_hours > s.hours, false) AS past_sle, w.operational_state = 'blocked' AS blocked_now,
+                   CAST(coalesce(w.age_hours > s.hours, false) AS INT)
+                     + CAST(w.operational_state = 'blocked' AS INT) AS marks
             FROM fct_wip_current w LEFT JOIN sle s ON s.team = w.team
             WHERE w.canonical_status IN {ACTIVE} AND {cond} {state_cond}
         )"""
-    named = {**params, **({"state": state} if state else {})}
+    named = {**params, **({"state": state} if state else {}), "sle_teams": list(sle), "sle_hours": list(sle.values())}
     total = con.execute(f"{base} SELECT count(*) FROM scored", named).fetchall()[0][0]
     page = frame(con, f"""{base}
         SELECT * FROM scored ORDER BY {order} {'DESC' if descending else 'ASC'} NULLS LAST, issue_key
@@ -484,10 +507,18 @@ def recent_issues(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS,
 
 
 def issue_keys(con: duckdb.DuckDBPyConnection, prefix: str, limit: int = 10) -> list[str]:
-    """Issue keys starting with `prefix`, case-insensitively (for completion)."""
+    """Issue keys starting with `prefix`, case-insensitively (for completion); `_` and `%`
+    are plain characters."""
     return [r[0] for r in con.execute(
-        "SELECT issue_key FROM fct_issue_lifecycle WHERE issue_key ILIKE ? || '%' ORDER BY length(issue_key), issue_key "
-        f"LIMIT {int(limit)}", [prefix.replace("%", "").replace("_", "\\_")]).fetchall()]
+        "SELECT issue_key FROM fct_issue_lifecycle WHERE starts_with(upper(issue_key), upper(?)) "
+        "ORDER BY length(issue_key), issue_key LIMIT ?", [prefix, int(limit)]).fetchall()]
+
+
+def find_issue(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    """The issue key equal to `key` ignoring case (surrounding blanks dropped), or None."""
+    rows = con.execute("SELECT issue_key FROM fct_issue_lifecycle WHERE upper(issue_key) = upper(trim(?)) "
+                       "ORDER BY issue_key LIMIT 1", [key]).fetchall()
+    return rows[0][0] if rows else None
 
 
 def dimensions(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -550,7 +581,7 @@ def glossary() -> list[tuple[str, str]]:
     entries = []
     for name, fn in inspect.getmembers(module, inspect.isfunction):
         if fn.__module__ != __name__ or name.startswith("_") or name in (
-                "frame", "validate_filters", "glossary", "dimensions", "issue_keys"):
+                "frame", "validate_filters", "glossary", "dimensions", "issue_keys", "find_issue"):
             continue
         doc = inspect.getdoc(fn) or ""
         title, _, body = doc.partition(":")

@@ -1,13 +1,11 @@
-"""Modal screens: the filter dialog and the help screen."""
+"""The filter dialog: team, project, issue type and time window, for every tab."""
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Select, Static
+from textual.widgets import Button, Label, Select
 
 from heimdall_tui import keymap
 from heimdall_tui.views import WINDOWS, Scope
@@ -15,7 +13,9 @@ from warehouse.metrics import Filters
 
 
 class FilterDialog(ModalScreen[Scope | None]):
-    """Team, project, issue type and time window, applied to every tab."""
+    """Keyboard first: the first field has the focus, tab and shift+tab move between the
+    fields and buttons (never behind the dialog), enter opens a select and picks, ctrl+s or
+    enter on Apply applies, esc cancels."""
 
     BINDINGS = keymap.DIALOG
 
@@ -32,7 +32,8 @@ class FilterDialog(ModalScreen[Scope | None]):
                                         ("issue_type", "Issue type", f.issue_type)):
                 with Horizontal(classes="filter-row"):
                     yield Label(label)
-                    yield Select([(v, v) for v in self.dimensions[key]], value=current or Select.NULL,
+                    yield Select([(v, v) for v in self.dimensions[key]],
+                                 value=current if current in self.dimensions[key] else Select.NULL,
                                  prompt="all", compact=True, id=f"pick-{key}")
             with Horizontal(classes="filter-row"):
                 yield Label("Time window")
@@ -43,7 +44,10 @@ class FilterDialog(ModalScreen[Scope | None]):
                 yield Button("Apply", variant="primary", compact=True, id="apply")
                 yield Button("Clear", compact=True, id="clear")
                 yield Button("Cancel", compact=True, id="cancel")
-            yield Label("ctrl+s applies · esc cancels", classes="dim")
+            yield Label("tab moves · enter opens/picks · ctrl+s applies · esc cancels", classes="dim")
+
+    def on_mount(self) -> None:
+        self.set_focus(self.query_one("#pick-team", Select))
 
     def _value(self, key: str) -> str | None:
         value = self.query_one(f"#pick-{key}", Select).value
@@ -63,31 +67,3 @@ class FilterDialog(ModalScreen[Scope | None]):
             self.dismiss(Scope())
         else:
             self.action_cancel()
-
-
-class HelpScreen(ModalScreen[None]):
-    """The keys that work where the focus is, then the global ones."""
-
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help.close")]
-
-    def __init__(self, sections: list[tuple[str, list[Binding]]], about: str):
-        super().__init__()
-        self.sections = sections
-        self.about = about
-
-    def compose(self) -> ComposeResult:
-        text = Text()
-        for title, bindings in self.sections:
-            text.append(f"{title}\n", style="bold")
-            # two bindings a line, so the whole list fits 24 rows
-            for i, b in enumerate(bindings):
-                key = b.key_display or b.key.replace("question_mark", "?")
-                text.append(f"  {key:<10}", style="bold cyan")
-                text.append(f"{b.description:<20}" if i % 2 == 0 else f"{b.description}\n")
-            if len(bindings) % 2:
-                text.append("\n")
-            text.append("\n")
-        text.append(self.about, style="dim")
-        with VerticalScroll(id="help-box"):
-            yield Static(text)
-            yield Label("esc closes", classes="dim")

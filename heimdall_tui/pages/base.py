@@ -1,0 +1,121 @@
+"""The page base class: what every tab's page shares.
+
+A page is focusable from the moment its tab opens, loading or not, so no keystroke meets
+a dead screen: keys bound inside the page that arrive while its data loads are queued and
+replayed, in order, once the data is shown. A loader's error becomes a line on the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from heimdall_tui import keymap
+from heimdall_tui.widgets.format import tone
+
+
+class Page(VerticalScroll, can_focus=True):
+    """One tab's page. Subclasses name themselves (`page_id`, `title`), say which function
+    of `heimdall_tui.views` fills them (`loader`) and what it is given (`request`), lay out
+    their widgets in `content()` and fill them in `show(view)`. Focused, a page scrolls
+    with the arrows, j/k, PgUp/PgDn and g/G."""
+
+    BINDINGS = keymap.PAGE
+    page_id: ClassVar[str]
+    title: ClassVar[str]
+    loader: ClassVar[Callable[..., Any]]
+    about: ClassVar[str] = ""
+
+    def __init__(self, **kwargs):
+        super().__init__(id=f"{self.page_id}-body", **kwargs)
+        self.busy = False
+        self.queued: list[events.Key] = []
+
+    @classmethod
+    def request(cls, state) -> Any:
+        """The loader's argument, from the app's state (the dashboards take the scope)."""
+        return state.scope
+
+    def compose(self) -> ComposeResult:
+        yield Static(id=f"{self.page_id}-status", classes="status")
+        yield from self.content()
+
+    def content(self) -> ComposeResult:
+        yield from ()
+
+    def show(self, view) -> None:
+        raise NotImplementedError
+
+    def initial_focus(self):
+        """What takes the focus when the tab opens."""
+        return self
+
+    # -- loading, errors, queued keys ------------------------------------------------
+
+    def _status(self, text: Text | str = "") -> None:
+        status = self.query_one(f"#{self.page_id}-status", Static)
+        status.update(text)
+        status.display = bool(text)
+
+    def start_loading(self) -> None:
+        self.busy = True
+        self.add_class("-busy")
+        self._status(Text("⟳ loading…", style="bold"))
+
+    def deliver(self, view) -> None:
+        """Show a loader's result; a failure to draw it is reported on the page."""
+        try:
+            self.show(view)
+        except Exception as exc:  # a drawing bug must not take the app down
+            self.fail(f"could not draw this page: {type(exc).__name__}: {exc}")
+            return
+        self._status()
+        self._finish()
+
+    def fail(self, reason: str) -> None:
+        self._status(Text.assemble(("✖ ", "bold"), (reason, tone("bad", self.app.no_color)), ("  r reloads", "")))
+        self._finish()
+
+    def _finish(self) -> None:
+        self.busy = False
+        self.remove_class("-busy")
+        queued, self.queued = self.queued, []
+        focused = self.screen.focused
+        if not self.display or focused is None or self not in focused.ancestors_with_self:
+            return  # the user moved on (another tab, the jump box): these keys were for here
+        for key in queued:
+            self.app.post_message(events.Key(key.key, key.character))
+
+    def drop_queued(self) -> None:
+        """The user did something else (another tab, the jump box, a dialog): what was
+        typed for this page no longer applies."""
+        self.queued = []
+
+    def on_key(self, event: events.Key) -> None:
+        if not self.busy or event.key not in self._own_keys():
+            return
+        event.stop()
+        event.prevent_default()
+        self.queued.append(event)
+
+    def _own_keys(self) -> set[str]:
+        """Keys bound by this page or the focused widget inside it (not the app's)."""
+        return {key for key, active in self.screen.active_bindings.items()
+                if active.node is self or self in getattr(active.node, "ancestors", ())}
+
+
+class PanelPage(Page):
+    """A page with panels (tables, selects): n and p move the focus between them, like tab."""
+
+    BINDINGS = keymap.PANELS
+
+    def action_panel(self, step: int) -> None:
+        if step > 0:
+            self.screen.focus_next()
+        else:
+            self.screen.focus_previous()

@@ -1,0 +1,147 @@
+"""5 ISSUE: the Issue Investigator - everything about one issue, in sections."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widgets import Static
+
+from heimdall_tui import keymap, views
+from heimdall_tui.pages.base import Page
+from heimdall_tui.widgets import BarList, IssueTable
+from heimdall_tui.widgets.format import duration, state_label, tone, when
+
+
+class InvestigatorPage(Page):
+    """One issue's lifecycle; with none chosen, the recently touched issues."""
+
+    page_id = "investigator"
+    title = "ISSUE"
+    about = "the Investigator: one issue's timeline, time in status, blockers, sprints, data quality"
+    loader = staticmethod(views.investigate)
+    BINDINGS = keymap.INVESTIGATOR
+
+    class Back(Message):
+        """esc: return to where the issue was opened from."""
+
+    class Step(Message):
+        """n/p: the next or previous issue of the list it was opened from."""
+
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+
+    class Copy(Message):
+        """y: copy the issue key."""
+
+    context_note = ""  # where the issue was opened from ("3 of 20 · "), set by the app
+    can_step = False  # it was opened from a list of more than one issue, set by the app
+
+    @classmethod
+    def request(cls, state):
+        return state.issue
+
+    def content(self) -> ComposeResult:
+        yield Static(id="inv-hint", classes="section dim")
+        yield Static(id="inv-summary", classes="section")
+        yield IssueTable([("key", "Issue"), ("state", "State"), ("touched", "Last change"), ("team", "Team"),
+                          ("summary", "Summary")], id="recent")
+        yield IssueTable([("at", "When"), ("to", "To"), ("state", "State"), ("time", "Time there"),
+                          ("mark", "Marks"), ("from", "From")], names_issues=False, id="inv-transitions")
+        yield BarList("Time in each state (to as_of)", id="inv-time")
+        yield IssueTable([("reason", "Reason"), ("from", "From"), ("to", "To"), ("time", "Duration"),
+                          ("flags", "Marks")], names_issues=False, id="inv-blockers")
+        yield IssueTable([("sprint", "Sprint"), ("state", "State"), ("added", "Added"), ("removed", "Removed"),
+                          ("flags", "Marks")], names_issues=False, id="inv-sprints")
+        yield Static(id="inv-quality", classes="section")
+
+    def action_back(self) -> None:
+        self.post_message(self.Back())
+
+    def action_step(self, step: int) -> None:
+        """The next or previous issue of the list it was opened from; with no such list,
+        the next or previous panel."""
+        if self.can_step:
+            self.post_message(self.Step(step))
+        elif step > 0:
+            self.screen.focus_next()
+        else:
+            self.screen.focus_previous()
+
+    def action_copy_key(self) -> None:
+        self.post_message(self.Copy())
+
+    def show(self, view: views.Investigation) -> None:
+        found = view.facts is not None
+        for widget_id in ("inv-summary", "inv-transitions", "inv-time", "inv-blockers", "inv-sprints", "inv-quality"):
+            self.query_one(f"#{widget_id}").display = found
+        self.query_one("#recent").display = not found
+        hint = self.query_one("#inv-hint", Static)
+        if not found:
+            hint.update(Text.assemble(
+                (f"✖ No issue {view.key} in this warehouse.", tone("bad", self.app.no_color)) if view.key else "",
+                ("  " if view.key else "", ""),
+                ("/ jumps to an issue by key; enter on a row opens it.", "")))
+            recent = self.query_one("#recent", IssueTable)
+            recent.border_title = "Recently touched issues"
+            rows = [(r["issue_key"], state_label(r["current_status"]), r["touched_at"], r["team"],
+                     r["summary"] or "") for r in view.recent.iter_rows(named=True)]
+            recent.show(rows, [r[0] for r in rows])
+            return
+        hint.update(f"{self.context_note}esc back · n/p next/previous in the list · y copy key · / jump")
+        self._summary(view.facts)
+        self._timeline(view.timeline)
+        tis = view.time_in_status
+        self.query_one("#inv-time", BarList).show(
+            [(state_label(r["canonical_status"]), [r["hours"]]) for r in tis.iter_rows(named=True)],
+            [("hours", "█", "cyan")], unit=" h", digits=1)
+        blockers = self.query_one("#inv-blockers", IssueTable)
+        blockers.border_title = f"Blockers ({view.blockers.height})"
+        blockers.show([(r["reason"], when(r["blocked_start"]), "open" if r["is_open"] else when(r["blocked_end"]),
+                        duration(r["hours"]), ", ".join(f for f, on in (("logged late", r["is_late_logged"]),
+                                                                        ("inverted: ignored", not r["is_valid"])) if on))
+                       for r in view.blockers.iter_rows(named=True)])
+        sprints = self.query_one("#inv-sprints", IssueTable)
+        sprints.border_title = f"Sprints ({view.sprints.height})"
+        sprints.show([(r["sprint_name"], r["state"], when(r["added_at"]), when(r["removed_at"]),
+                       ", ".join(f for f, on in (("added mid-sprint", r["added_mid_sprint"]),
+                                                 ("removed", r["removed"])) if on))
+                      for r in view.sprints.iter_rows(named=True)])
+        focused = self.screen.focused
+        if focused is not None and self in focused.ancestors:  # e.g. the list it was opened from, now hidden
+            self.screen.set_focus(self, scroll_visible=False)
+        quality = Text("Data quality\n", style="bold")
+        for note in view.quality or ("nothing unusual in this issue's raw data",):
+            quality.append(f"  • {note}\n")
+        self.query_one("#inv-quality", Static).update(quality)
+        self.scroll_home(animate=False)
+
+    def _summary(self, f: dict) -> None:
+        text = Text()
+        text.append(f"{f['issue_key']}", style="bold")
+        text.append(f"  {f['summary'] or ''}\n")
+        pairs = [("type", f["issue_type"]), ("priority", f["priority"]), ("team", f["team"]),
+                 ("project", f["project_key"]), ("assignee", f["assignee"] or "unassigned"),
+                 ("state", f"{state_label(f['current_status'])} ({f['current_raw_status'] or 'created'})"),
+                 ("created", when(f["created_at"])), ("cycle start", when(f["first_in_progress_at"])),
+                 ("done", when(f["done_at"])), ("cycle time", duration(f["cycle_time_hours"])),
+                 ("lead time", duration(f["lead_time_hours"])), ("age", duration(f["age_hours"])),
+                 ("blocked", duration(f["blocked_hours"])), ("reopened", f"{f['reopen_count']}x")]
+        for i, (label, value) in enumerate(pairs):
+            text.append(f"{label:>11} ", style="dim")
+            text.append(f"{str(value):<22}" + ("\n" if i % 2 else ""))
+        self.query_one("#inv-summary", Static).update(text)
+
+    def _timeline(self, timeline) -> None:
+        table = self.query_one("#inv-transitions", IssueTable)
+        table.border_title = f"Transitions ({max(timeline.height - 1, 0)})"
+        rows = []
+        for r in timeline.iter_rows(named=True):
+            marks = [m for m, on in (("reopened", r["is_reopen"]), ("backward", r["is_backward"]),
+                                     ("drifted name", r["is_drifted"]),
+                                     ("unmapped", r["canonical_status"] == "unknown")) if on]
+            rows.append((when(r["entered_at"]), r["to_status"] or "(created)", state_label(r["canonical_status"]),
+                         duration(r["hours"]), ", ".join(marks),
+                         r["from_status"] or ("(created)" if r["period_index"] else "")))
+        table.show(rows)
