@@ -27,10 +27,11 @@ BLOCKS = "▁▂▃▄▅▆▇█"
 
 
 def week_end(con: duckdb.DuckDBPyConnection, week_ending: str | None) -> datetime:
-    """E: as_of by default, else midnight UTC after the given date; validated against the data."""
+    """E: the period end (just after as_of) by default, else midnight UTC after the given
+    date; validated against the data."""
     as_of = metrics.as_of(con).astimezone(timezone.utc)
     if week_ending is None:
-        return as_of
+        return metrics.period_end(con).astimezone(timezone.utc)
     try:
         day = date.fromisoformat(week_ending)
     except ValueError:
@@ -185,11 +186,13 @@ def build_report(con: duckdb.DuckDBPyConnection, week_ending: str | None = None,
     rows, items = headline(con, end, filters, active)
     signals = risks.evaluate(con, end, filters, thresholds, active)
     iso = lambda t: t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")  # noqa: E731
+    as_of = metrics.as_of(con)
+    shown = min(end, as_of)  # the period end is a microsecond past as_of: say as_of
     return {
         "title": "HEIMDALL weekly delivery report",
-        "as_of": iso(metrics.as_of(con)),
-        "week": {"start": iso(end - timedelta(days=7)), "end": iso(end),
-                 "ending": (end - timedelta(microseconds=1)).date().isoformat()},
+        "as_of": iso(as_of),
+        "week": {"start": iso(shown - timedelta(days=7)), "end": iso(shown),
+                 "ending": (shown - timedelta(microseconds=1)).date().isoformat()},
         "filters": {"team": filters.team, "project": filters.project, "issue_type": filters.issue_type},
         "scope": filters.describe(),
         "summary": summary(con, end, filters, rows, items, signals),

@@ -467,3 +467,45 @@ async def test_a_key_storm_leaves_the_app_running_and_q_still_quits(app, tmp_pat
         await pilot.pause()
     assert app.return_code == 0 and app.errors == []
 
+
+
+# -- the safety net -------------------------------------------------------------------------
+
+
+async def test_a_failing_handler_becomes_a_notification_not_an_exit(app, monkeypatch):
+    def broken(self):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(HeimdallApp, "action_filter", broken)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.is_running and app.errors == ["RuntimeError: disk on fire"]
+        assert "disk on fire" in list(app._notifications)[-1].message
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.active_tab == "huginn"
+
+
+async def test_a_failing_loader_or_drawing_is_reported_on_its_page(app, monkeypatch):
+    from heimdall_tui.pages.operations import OperationsPage
+    from heimdall_tui.pages.trends import TrendsPage
+
+    def no_data(con, scope):
+        raise RuntimeError("Catalog Error: Table with name fct_wip_current does not exist")
+
+    def bad_drawing(self, view):
+        raise ValueError("cannot draw")
+
+    monkeypatch.setattr(OperationsPage, "loader", staticmethod(no_data))
+    monkeypatch.setattr(TrendsPage, "show", bad_drawing)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        assert "fct_wip_current does not exist" in str(app.query_one("#huginn-status").render())
+        await pilot.press("3")
+        await settle(pilot)
+        assert "could not draw this page: ValueError: cannot draw" in str(app.query_one("#muninn-status").render())
+        await pilot.press("j", "1")
+        assert app.active_tab == "valskjalf" and app.errors == [] and app.is_running

@@ -1,6 +1,6 @@
 """The governed metrics on hand-built logs with hand-worked answers."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -141,3 +141,26 @@ def test_the_glossary_is_the_docstrings():
 def test_issue_states_count_every_issue_once(two_weeks):
     assert metrics.issue_states(two_weeks) == {"done": 4, "in_progress": 2}
     assert metrics.issue_states(two_weeks, Filters(team="TYR")) == {"done": 1}
+
+
+def test_an_issue_done_exactly_at_as_of_counts_in_every_window_that_ends_now():
+    log = EventLog(as_of="2025-10-15T00:00:00Z")
+    log.issue(1, "2025-10-01T00:00:00Z").path(1, ("In Progress", "2025-10-02T00:00:00Z"), ("Done", "2025-10-15T00:00:00Z"))
+    log.issue(2, "2025-10-01T00:00:00Z").path(2, ("In Progress", "2025-10-02T00:00:00Z"), ("Done", "2025-10-03T00:00:00Z"))
+    con, _ = log.build()
+    end = metrics.period_end(con)
+    assert end == utc("2025-10-15T00:00:00.000001")
+    assert metrics.throughput(con, end - timedelta(days=7), end) == 1
+    start, _ = metrics.reporting_window(con, None)
+    assert metrics.throughput(con, start, end) == metrics.issue_states(con)["done"] == 2
+
+
+def test_the_reporting_window_is_whole_monday_weeks_back_from_as_of():
+    log = EventLog(as_of="2025-10-30T12:00:00Z")  # a Thursday
+    log.issue(1, "2025-09-01T00:00:00Z").path(1, ("In Progress", "2025-09-02T00:00:00Z"))
+    con, _ = log.build()
+    start, end = metrics.reporting_window(con, 4)
+    # 4 weeks before the Thursday is Thursday 2 October; its week began Monday 29 September
+    assert (start, end) == (utc("2025-09-29T00:00:00"), utc("2025-10-30T12:00:00.000001"))
+    start, _ = metrics.reporting_window(con, 12)  # reaches before the data: the data start
+    assert start == utc("2025-09-01T00:00:00")

@@ -120,7 +120,7 @@ def _poisson_z(observed: float, expected: float) -> float:
 
 
 def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 def _pct(x: float) -> str:
@@ -164,12 +164,12 @@ def evaluate_scope(con: duckdb.DuckDBPyConnection, window: Window, filters: Filt
     signals.append(Signal(
         "throughput_collapse", "Throughput collapse", scope,
         _grade(drop, t.throughput_drop_warning, t.throughput_drop_critical, _poisson_z(done_now, weekly), t),
-        f"{scope}: {_n(done_now, 'item')} finished this week against a trailing {weeks}-week average of {weekly:.1f}"
+        f"{scope}: {_n(done_now, 'item')} finished this week against a trailing {weeks}-week average of {weekly:,.1f}"
         + (f" ({_pct(-drop)})." if drop is not None else " (too little history to judge)."),
         "Find what stopped work finishing: clear blocked items and swarm on the oldest ones before starting new work.",
         f"weekly throughput ({scope})",
         {"this_week": done_now, "trailing_weekly_average": round(weekly, 2), "drop": None if drop is None else round(drop, 4)},
-        brief=f"{done_now} vs {weekly:.1f}/wk"))
+        brief=f"{done_now:,} vs {weekly:,.1f}/wk"))
 
     # Cycle-time increase
     ct_now = metrics.cycle_time_percentiles(con, this_start, end, filters)
@@ -184,14 +184,14 @@ def evaluate_scope(con: duckdb.DuckDBPyConnection, window: Window, filters: Filt
     signals.append(Signal(
         "cycle_time_increase", "Cycle-time increase", scope,
         _grade(rise, t.cycle_time_rise_warning, t.cycle_time_rise_critical, z, t),
-        (f"{scope}: median cycle time was {ct_now['p50']:.0f} h this week ({ct_now['n']} items) against "
-         f"{ct_base['p50']:.0f} h over the trailing {weeks} weeks ({_pct(rise)})." if rise is not None else
+        (f"{scope}: median cycle time was {ct_now['p50']:,.0f} h this week ({ct_now['n']} items) against "
+         f"{ct_base['p50']:,.0f} h over the trailing {weeks} weeks ({_pct(rise)})." if rise is not None else
          f"{scope}: too few items finished to compare cycle times ({ct_now['n']} this week)."),
         "Look at where finished work waited longest (review, blocked) and cut the queue there.",
         f"median cycle time ({scope})",
         {"median_this_week_hours": ct_now["p50"], "median_trailing_hours": ct_base["p50"],
          "items_this_week": ct_now["n"], "rise": None if rise is None else round(rise, 4)},
-        brief=(f"{ct_now['p50']:.0f} h vs {ct_base['p50']:.0f} h" if rise is not None else "too few items")))
+        brief=(f"{ct_now['p50']:,.0f} h vs {ct_base['p50']:,.0f} h" if rise is not None else "too few items")))
 
     # WIP overload (Little's law: time-averaged WIP vs throughput rate x mean cycle time)
     wip_end = active.height
@@ -205,25 +205,25 @@ def evaluate_scope(con: duckdb.DuckDBPyConnection, window: Window, filters: Filt
         "wip_overload", "WIP overload", scope,
         _grade(ratio, t.wip_overload_warning, t.wip_overload_critical,
                _poisson_z(wip_avg, expected) if expected else None, t),
-        (f"{scope}: {wip_avg:.0f} items were in progress on average this week where Little's law expects about "
-         f"{expected:.0f} ({rate:.1f} finished a day x {mean_ct:.1f} days mean cycle time): {ratio:.1f}x."
+        (f"{scope}: {wip_avg:,.0f} items were in progress on average this week where Little's law expects about "
+         f"{expected:,.0f} ({rate:,.1f} finished a day x {mean_ct:,.1f} days mean cycle time): {ratio:,.1f}x."
          if ratio is not None else f"{scope}: too little finished work to estimate the WIP the flow supports."),
         "Stop starting, start finishing: hold new work until WIP is back near what the team finishes.",
         f"WIP ({scope})",
         {"average_wip": round(wip_avg, 2), "wip_at_week_end": wip_end,
          "expected_wip": None if expected is None else round(expected, 2),
          "ratio": None if ratio is None else round(ratio, 3)},
-        brief=(f"{wip_avg:.0f} vs {expected:.0f} ({ratio:.1f}x)" if ratio is not None else "too little data")))
+        brief=(f"{wip_avg:,.0f} vs {expected:,.0f} ({ratio:,.1f}x)" if ratio is not None else "too little data")))
     growth = (wip_end / wip_before - 1) if wip_before >= t.min_sample else None
     signals.append(Signal(
         "wip_rising", "WIP rising", scope,
         _grade(growth, t.wip_rise_warning),
-        f"{scope}: WIP went from {wip_before} to {wip_end} over the week"
+        f"{scope}: WIP went from {wip_before:,} to {wip_end:,} over the week"
         + (f" ({_pct(growth)})." if growth is not None else "."),
         "Check whether new work is being started faster than work is finishing, and pause intake if so.",
         f"WIP ({scope})",
         {"wip_week_start": wip_before, "wip_week_end": wip_end, "growth": None if growth is None else round(growth, 4)},
-        brief=f"{wip_before} -> {wip_end}"))
+        brief=f"{wip_before:,} -> {wip_end:,}"))
 
     # Blocker spike
     blocks_now = metrics.blocks_started(con, this_start, end, filters)
@@ -232,13 +232,13 @@ def evaluate_scope(con: duckdb.DuckDBPyConnection, window: Window, filters: Filt
     signals.append(Signal(
         "blocker_spike", "Blocker spike", scope,
         _grade(spike, t.blocker_spike_warning, t.blocker_spike_critical, _poisson_z(blocks_now, blocks_base), t),
-        f"{scope}: {_n(blocks_now, 'item')} became blocked this week against a trailing average of {blocks_base:.1f} a week"
-        + (f" ({spike:.1f}x)." if spike is not None else "."),
+        f"{scope}: {_n(blocks_now, 'item')} became blocked this week against a trailing average of {blocks_base:,.1f} a week"
+        + (f" ({spike:,.1f}x)." if spike is not None else "."),
         "Find the shared cause of the new blocks (an environment, a dependency, a reviewer) and escalate it today.",
         f"items blocked per week ({scope})",
         {"blocks_this_week": blocks_now, "trailing_weekly_average": round(blocks_base, 2),
          "ratio": None if spike is None else round(spike, 3)},
-        brief=f"{blocks_now} vs {blocks_base:.1f}/wk"))
+        brief=f"{blocks_now:,} vs {blocks_base:,.1f}/wk"))
 
     # Rework spike
     rw_now = metrics.rework_rate(con, this_start, end, filters)
@@ -253,13 +253,13 @@ def evaluate_scope(con: duckdb.DuckDBPyConnection, window: Window, filters: Filt
         "rework_spike", "Rework spike", scope,
         _grade(points, t.rework_spike_warning_points, t.rework_spike_critical_points, z, t),
         (f"{scope}: {rw_now['reopened']} of {rw_now['done']} items finished this week had been reopened "
-         f"({rw_now['rate_pct']:.0f}%) against {rw_base['rate_pct']:.0f}% over the trailing {weeks} weeks."
+         f"({rw_now['rate_pct']:,.0f}%) against {rw_base['rate_pct']:,.0f}% over the trailing {weeks} weeks."
          if points is not None else f"{scope}: too few items finished to compare rework ({rw_now['done']} this week)."),
         "Review why finished work came back (acceptance criteria, test coverage) before closing more.",
         f"rework rate ({scope})",
         {"rate_this_week_pct": rw_now["rate_pct"], "rate_trailing_pct": rw_base["rate_pct"],
          "points": None if points is None else round(points, 2)},
-        brief=(f"{rw_now['rate_pct']:.0f}% vs {rw_base['rate_pct']:.0f}%" if points is not None else "too few items")))
+        brief=(f"{rw_now['rate_pct']:,.0f}% vs {rw_base['rate_pct']:,.0f}%" if points is not None else "too few items")))
 
     # SLE breach and stale items, over the items active at the week's end
     sle = metrics.team_sle(con, end, t.sle_weeks, filters)
@@ -270,26 +270,26 @@ def evaluate_scope(con: duckdb.DuckDBPyConnection, window: Window, filters: Filt
     signals.append(Signal(
         "sle_breach", "Items past SLE", scope,
         _grade(share, t.sle_breach_warning, t.sle_breach_critical),
-        f"{scope}: {past.height} of {wip} active items are older than their team's 85th-percentile cycle time"
+        f"{scope}: {past.height:,} of {wip:,} active items are older than their team's 85th-percentile cycle time"
         + (f" ({share:.0%})." if share is not None else "."),
         "Swarm on the items past their SLE, oldest first, and say no to new starts until they move.",
         f"items past SLE ({scope})",
         {"past_sle": past.height, "active": wip, "share": None if share is None else round(share, 4),
          "sle_hours": {k: round(v, 1) for k, v in sorted(sle.items())},
          "worst": past["issue_key"].head(5).to_list()},
-        brief=f"{past.height} of {wip} past SLE"))
+        brief=f"{past.height:,} of {wip:,} past SLE"))
     stale = active.filter(active["time_in_status_hours"] >= t.stale_days * 24)
     stale_share = stale.height / wip if wip >= t.min_sample else None
     signals.append(Signal(
         "stale_items", "Stale items", scope,
         _grade(stale_share, t.stale_warning, t.stale_critical),
-        f"{scope}: {stale.height} of {wip} active items have not changed status for {t.stale_days:g} days or more"
+        f"{scope}: {stale.height:,} of {wip:,} active items have not changed status for {t.stale_days:g} days or more"
         + (f" ({stale_share:.0%})." if stale_share is not None else "."),
         "Triage the stale items: finish, split, unblock or send each back to the backlog.",
         f"stale items ({scope})",
         {"stale": stale.height, "active": wip, "share": None if stale_share is None else round(stale_share, 4),
          "stale_days": t.stale_days, "oldest": stale.sort("time_in_status_hours", descending=True)["issue_key"].head(5).to_list()},
-        brief=f"{stale.height} of {wip} stale"))
+        brief=f"{stale.height:,} of {wip:,} stale"))
     return signals
 
 
