@@ -20,6 +20,7 @@ from textual.widgets import ContentSwitcher, Footer, Header, Tab, Tabs
 from heimdall_tui import keymap
 from heimdall_tui.connection import Link
 from heimdall_tui.export import write_csv
+from heimdall_tui.guard import Guarded
 from heimdall_tui.keys import KeysInOrder
 from heimdall_tui.pages import PAGES, InvestigatorPage, Page, TriagePage
 from heimdall_tui.screens import FilterDialog, HelpScreen
@@ -52,7 +53,7 @@ class State:
     triage: TriageQuery = TriageQuery()
 
 
-class HeimdallApp(KeysInOrder, App):
+class HeimdallApp(Guarded, KeysInOrder, App):
     CSS_PATH = "app.tcss"
     TITLE = "HEIMDALL"
     AUTO_FOCUS = None  # the active page takes the focus (show_tab)
@@ -374,18 +375,18 @@ class HeimdallApp(KeysInOrder, App):
 
     # -- the safety net --------------------------------------------------------------------
 
-    def _handle_exception(self, error: Exception) -> None:
-        """An unexpected error in a handler becomes a notification, not the app's end. Errors
-        while the app starts or stops still end it, with Textual's traceback."""
-        if not self.is_running or self._exit_renderables or self.screen_stack == []:
-            super()._handle_exception(error)
-            return
+    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:
+        """Every key binding's action: an unexpected error becomes a notification."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as exc:
+            self.report_error(exc)
+            return True
+
+    def report_error(self, error: Exception) -> None:
         self.errors.append(one_line(error))
         self.log.error(error)
-        try:
-            self.notify(f"Something went wrong: {one_line(error)}", severity="error", timeout=10)
-        except Exception:
-            super()._handle_exception(error)
+        self.notify(f"Something went wrong: {one_line(error)}", severity="error", timeout=10)
 
     def on_unmount(self) -> None:
         self.link.close()

@@ -16,7 +16,7 @@ from collections import deque
 
 from textual import events
 
-HOLD_LIMIT = 0.5  # seconds a key may wait for the app to settle
+HOLD_LIMIT = 2.0  # seconds a key may wait for the app to settle (a busy machine is slow, not frozen)
 POLL = 0.003  # seconds between checks while keys wait
 
 

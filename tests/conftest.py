@@ -50,6 +50,15 @@ async def settle(pilot):
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.pause(0.05)
+    await pilot.app.workers.wait_for_complete()  # work the shown data set off (a jump, a page)
+    await pilot.pause()
+    from textual.widgets import DataTable
+
+    for _ in range(50):  # tables size their columns on their next idle: wait for it, so screens are final
+        shown = pilot.app.page(pilot.app.active_tab).query(DataTable)
+        if not any(t._require_update_dimensions for t in shown if t.display):
+            break
+        await pilot.pause(0.02)
 
 
 @pytest.fixture

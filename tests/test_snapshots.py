@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.conftest import settle
+
 from heimdall_tui.app import HeimdallApp
 
 TABS = {"1": "valskjalf", "2": "huginn", "3": "muninn", "4": "gjallarhorn"}
@@ -12,8 +14,7 @@ TABS = {"1": "valskjalf", "2": "huginn", "3": "muninn", "4": "gjallarhorn"}
 def test_tab(snap_compare, demo_db, key, size):
     async def open_tab(pilot):
         await pilot.press(key)
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(HeimdallApp(demo_db), terminal_size=size, run_before=open_tab)
 
@@ -21,8 +22,7 @@ def test_tab(snap_compare, demo_db, key, size):
 def test_triage(snap_compare, demo_db):
     async def open_tab(pilot):
         await pilot.press("6")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(HeimdallApp(demo_db), terminal_size=(80, 24), run_before=open_tab)
 
@@ -30,10 +30,8 @@ def test_triage(snap_compare, demo_db):
 def test_investigator(snap_compare, demo_db):
     async def drill_down(pilot):
         await pilot.press("6")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("j", "j", "j", "j", "enter")  # the fifth riskiest: a FREYA item in the outage
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(HeimdallApp(demo_db), terminal_size=(80, 24), run_before=drill_down)

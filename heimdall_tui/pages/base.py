@@ -16,10 +16,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from heimdall_tui import keymap
+from heimdall_tui.guard import Guarded
 from heimdall_tui.widgets.format import tone
 
 
-class Page(VerticalScroll, can_focus=True):
+class Page(Guarded, VerticalScroll, can_focus=True):
     """One tab's page. Subclasses name themselves (`page_id`, `title`), say which function
     of `heimdall_tui.views` fills them (`loader`) and what it is given (`request`), lay out
     their widgets in `content()` and fill them in `show(view)`. Focused, a page scrolls

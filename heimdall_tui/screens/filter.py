@@ -8,11 +8,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select
 
 from heimdall_tui import keymap
+from heimdall_tui.guard import Guarded
 from heimdall_tui.views import WINDOWS, Scope
 from warehouse.metrics import Filters
 
 
-class FilterDialog(ModalScreen[Scope | None]):
+class FilterDialog(Guarded, ModalScreen[Scope | None]):
     """Keyboard first: the first field has the focus, tab and shift+tab move between the
     fields and buttons (never behind the dialog), enter opens a select and picks, ctrl+s or
     enter on Apply applies, esc cancels."""

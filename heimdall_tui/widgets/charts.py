@@ -39,7 +39,11 @@ class Chart(PlotextPlot):
         plt.clear_figure()
         plt.title(self.chart_title)
         if self._draw is not None:
-            self._draw(plt)
+            try:
+                self._draw(plt)
+            except Exception as exc:  # one chart that cannot draw must not take the screen down
+                plt.clear_data()
+                plt.title(f"{self.chart_title}: cannot draw ({type(exc).__name__}: {exc})")
         self.refresh()
 
     def on_resize(self) -> None:

@@ -12,6 +12,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Label, Static
 
 from heimdall_tui import keymap
+from heimdall_tui.guard import Guarded
 from heimdall_tui.widgets.format import tone
 
 
@@ -32,7 +33,7 @@ class KeySuggester(Suggester):
         return matches[0] if matches else None
 
 
-class JumpBar(Horizontal):
+class JumpBar(Guarded, Horizontal):
     """A one-line bar above the footer. It takes the focus the moment `/` is handled -
     synchronously, before any key typed after it - so nothing typed is lost, however fast."""
 

@@ -8,6 +8,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from heimdall_tui import keymap
+from heimdall_tui.guard import Guarded
 from heimdall_tui.widgets.format import cell, sort_key
 
 
@@ -26,7 +27,7 @@ class IssueSelected(Message):
         return self.keys[self.index]
 
 
-class IssueTable(DataTable):
+class IssueTable(Guarded, DataTable):
     """Rows are kept as raw values (for sorting) and drawn formatted (for reading).
     Sorting runs here on the rows shown, or - for a page of a larger result - is asked of
     the source through `sort_callback`."""
