@@ -324,30 +324,36 @@ class HeimdallApp(Guarded, KeysInOrder, App):
     # -- help, palette ---------------------------------------------------------------------
 
     def action_help(self) -> None:
-        """The keys that work where the focus is, read from the live bindings, nearest first."""
+        """The keys that work where the focus is, read from the live bindings, nearest first.
+        Ours carry an id; Textual's own movement keys are summed up in one line per section."""
         self._drop_queued()
         groups: dict[object, list[tuple[str, str]]] = {}
+        moves: dict[object, bool] = {}
         for key, active in self.screen.active_bindings.items():
             node, binding = active.node, active.binding
             if binding.action == "select_cursor" and not getattr(node, "names_issues", False):
                 continue
-            if binding.action in ("command_palette",) and node is not self:
-                continue
-            groups.setdefault(node, []).append((key_name(binding, key), binding.description))
+            if binding.id or binding.action in ("app.focus_next", "app.focus_previous", "focus_next", "focus_previous"):
+                description = (binding.description if binding.id else
+                               "Next panel" if "next" in binding.action else "Previous panel")
+                groups.setdefault(node, []).append((key_name(binding, key), description))
+            elif key in ("up", "pagedown", "home"):
+                moves[node] = True
         sections = []
         for node, keys in groups.items():
+            if moves.get(node):
+                keys.append(("↑↓ PgUp/Dn", "Home End: move"))
             if node is self:
                 title = "Everywhere"
             elif node is self.screen:
                 title = "Focus"
-                keys = [(k, d or ("Next panel" if k == "tab" else "Previous panel")) for k, d in keys]
             elif isinstance(node, Page):
                 title = f"This page ({node.title})"
             elif isinstance(node, IssueTable):
                 title = "This table"
             else:
                 title = type(node).__name__
-            sections.append((title, [(k, d) for k, d in keys if d]))
+            sections.append((title, keys))
         order = {"Everywhere": 3, "Focus": 2}
         sections.sort(key=lambda s: order.get(s[0], 0) + (1 if s[0].startswith("This page") else 0))
         about = " · ".join(f"{n} {page.title} {page.about.split(':')[0]}" for n, page in enumerate(PAGES, 1))

@@ -45,7 +45,7 @@ class FilterDialog(Guarded, ModalScreen[Scope | None]):
                 yield Button("Apply", variant="primary", compact=True, id="apply")
                 yield Button("Clear", compact=True, id="clear")
                 yield Button("Cancel", compact=True, id="cancel")
-            yield Label("tab moves · enter opens/picks · ctrl+s applies · esc cancels", classes="dim")
+            yield Label("tab moves · enter picks · ctrl+s applies · esc", classes="dim")
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#pick-team", Select))

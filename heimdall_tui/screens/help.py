@@ -35,8 +35,8 @@ class HelpScreen(ModalScreen[None]):
             text.append(f"{title}\n", style="bold")
             # two keys a line, so the whole list fits 24 rows
             for i, (key, description) in enumerate(keys):
-                text.append(f"  {key:<10}", style="bold")
-                text.append(f"{description[:24]:<26}" if i % 2 == 0 else f"{description}\n")
+                text.append(f"  {key:<11}", style="bold")
+                text.append(f"{description[:22]:<23}" if i % 2 == 0 else f"{description}\n")
             if len(keys) % 2:
                 text.append("\n")
         text.append(self.about, style="dim")
