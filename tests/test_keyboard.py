@@ -8,7 +8,7 @@ import pytest
 from textual import events
 from textual.widgets import Button, Input, Select
 
-from tests.conftest import settle
+from tests.conftest import keys_delivered, settle
 from tests.eventlog import EventLog
 
 from heimdall_tui.app import HeimdallApp
@@ -30,6 +30,7 @@ async def type_fast(pilot, *keys: str) -> None:
         key = names.get(key, key)
         pilot.app.post_message(events.Key(key, key if len(key) == 1 else characters.get(key)))
     await pilot.pause()
+    await keys_delivered(pilot)
 
 
 # -- every bound key, in every focus context ------------------------------------------------

@@ -36,7 +36,7 @@ class OperationsPage(PanelPage):
             self.query_one(f"#tp-{i}", KpiCard).show(views.Kpi(f"Done {label}", count, None))
         self.query_one("#stale", Static).update(Text.assemble(
             ("Stale · Blocked\n", "bold"), (f"{number(view.stale)} · {number(view.blocked_now)} ⊘\n", ""),
-            (f"{view.stale_days:g}+ d unchanged · now", "dim")))
+            (f"{view.stale_days:g}+ d idle · now", "dim")))
         teams = sorted(view.wip_by_team)
         self.query_one("#ops-wip", BarList).show(
             [(team, [view.wip_by_team[team].get(s, 0) for s, _, _ in WIP_SEGMENTS]) for team in teams],
