@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Callable
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
 from heimdall_tui import keymap
 from heimdall_tui.guard import Guarded
 from heimdall_tui.widgets.format import cell, sort_key
+
+
+def _aligned(value, width: int):
+    """Numbers (Text justified right) padded to the column's width: a fixed-width column
+    does not justify on its own."""
+    if isinstance(value, Text) and value.justify == "right":
+        return Text(" " * max(0, width - value.cell_len)) + value
+    return value
 
 
 class IssueSelected(Message):
@@ -48,8 +58,14 @@ class IssueTable(Guarded, DataTable):
         self.keys: list[str] = []  # the issues named by the rows, in display order
 
     def on_mount(self) -> None:
-        for key, label, _ in self.spec:
-            self.add_column(label, key=key)
+        self._set_columns([cell_len(label) for _, label, _ in self.spec])
+
+    def _set_columns(self, widths: list[int]) -> None:
+        # Widths are set here from the rows, not left to DataTable's next idle: a table reads
+        # right the moment it is drawn (and so does a screenshot of it).
+        self.clear(columns=True)
+        for (key, label, _), width in zip(self.spec, widths):
+            self.add_column(label, key=key, width=width)
 
     def show(self, rows: list[tuple], keys: list[str | None] | None = None,
              sorted_by: tuple[str, bool] | None = None) -> None:
@@ -74,10 +90,13 @@ class IssueTable(Guarded, DataTable):
     def _render_rows(self, keep_cursor: bool) -> None:
         current = self.cursor_row
         identity = self.rows_raw[current] if keep_cursor and 0 <= current < len(self.rows_raw) else None
-        self.clear()
         digits = [d for _, _, d in self.spec]
-        for i, row in enumerate(self.rows_raw):
-            self.add_row(*(cell(v, d) for v, d in zip(row, digits)), key=str(i))
+        cells = [[cell(v, d) for v, d in zip(row, digits)] for row in self.rows_raw]
+        widths = [max([cell_len(label)] + [cell_len(str(row[i])) for row in cells])
+                  for i, (_, label, _) in enumerate(self.spec)]
+        self._set_columns(widths)
+        for i, row in enumerate(cells):
+            self.add_row(*(_aligned(c, w) for c, w in zip(row, widths)), key=str(i))
         self.keys = [k for k in self.row_issues if k is not None]
         if self.sort_index is not None:
             label = self.spec[self.sort_index][1] or "marks"
