@@ -9,7 +9,7 @@ line on its page, a failed file or connection action a notification.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual import work
