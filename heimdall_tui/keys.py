@@ -16,7 +16,7 @@ from collections import deque
 
 from textual import events
 
-HOLD_LIMIT = 2.0  # seconds a key may wait for the app to settle (a busy machine is slow, not frozen)
+HOLD_LIMIT = 10.0  # seconds a key may wait for the app to settle (a starved machine is slow, not wrong)
 POLL = 0.003  # seconds between checks while keys wait
 
 

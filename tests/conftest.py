@@ -47,7 +47,7 @@ def demo_db(tmp_path_factory):
 async def keys_delivered(pilot):
     """Wait until every key the app holds back (keys are handled in typed order, each once the
     app has settled from the one before) has been handled; on a busy machine that takes a while."""
-    for _ in range(500):
+    for _ in range(1500):  # up to 15 s: keys.HOLD_LIMIT is 10 s
         if not pilot.app._held:
             break
         await pilot.pause(0.01)
