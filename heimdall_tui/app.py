@@ -133,6 +133,9 @@ class HeimdallApp(Guarded, KeysInOrder, App):
             target = page.initial_focus()
         self.screen.set_focus(target, scroll_visible=False)
 
+    def on_page_replay(self, message: Page.Replay) -> None:
+        self.replay_first(message.keys)
+
     def _drop_queued(self) -> None:
         for page in self.query(Page):
             page.drop_queued()

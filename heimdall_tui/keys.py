@@ -41,6 +41,15 @@ class KeysInOrder:
                 return
         await super().on_event(event)
 
+    def replay_first(self, keys: list[events.Key]) -> None:
+        """Handle `keys` (typed earlier, held back by a page while it loaded) before any key
+        still waiting here, which was typed after them."""
+        if not self._held:
+            self._held_since = time.monotonic()
+        for key in reversed(keys):
+            self._held.appendleft(events.Key(key.key, key.character))
+        self._wake()
+
     def _settling(self) -> bool:
         """Is any message still queued anywhere in the app?"""
         if self.message_queue_size:

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from heimdall_tui import keymap
@@ -31,6 +32,13 @@ class Page(Guarded, VerticalScroll, can_focus=True):
     title: ClassVar[str]
     loader: ClassVar[Callable[..., Any]]
     about: ClassVar[str] = ""
+
+    class Replay(Message):
+        """Keys typed for this page while it loaded: to be handled now, before any typed later."""
+
+        def __init__(self, keys: list[events.Key]) -> None:
+            super().__init__()
+            self.keys = keys
 
     def __init__(self, **kwargs):
         super().__init__(id=f"{self.page_id}-body", **kwargs)
@@ -89,8 +97,8 @@ class Page(Guarded, VerticalScroll, can_focus=True):
         focused = self.screen.focused
         if not self.display or focused is None or self not in focused.ancestors_with_self:
             return  # the user moved on (another tab, the jump box): these keys were for here
-        for key in queued:
-            self.app.post_message(events.Key(key.key, key.character))
+        if queued:
+            self.post_message(self.Replay(queued))
 
     def drop_queued(self) -> None:
         """The user did something else (another tab, the jump box, a dialog): what was
