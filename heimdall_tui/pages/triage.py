@@ -52,6 +52,7 @@ class TriagePage(PanelPage):
         super().__init__(**kwargs)
         self.shown = views.TriageQuery()  # what the rows on screen answer
         self.total = 0
+        self.rule = views.metrics.TRIAGE_RULE  # until the first view says it
         self.choices: dict[str, set] = {"#triage-team": set(), "#triage-project": set(),
                                         "#triage-state": {"in_progress", "review", "blocked"},
                                         "#triage-limit": set(ROWS_PER_PAGE)}
@@ -111,6 +112,7 @@ class TriagePage(PanelPage):
     def show(self, view: views.Triage) -> None:
         self.shown = view.query
         self.total = view.total
+        self.rule = view.rule
         self._reflect(view.query)
         q = view.query
         start = q.page * q.limit
@@ -136,5 +138,5 @@ class TriagePage(PanelPage):
         rows = [tuple(str(v) if isinstance(v, Shown) else v for v in row) for row in table.rows_raw]
         about = [f"filters: {q.describe() or 'none'}; sorted by {q.order} {'desc' if q.descending else 'asc'}; "
                  f"rows {q.page * q.limit + 1}-{q.page * q.limit + len(rows)} of {self.total}",
-                 f"rule: {views.metrics.TRIAGE_RULE}"]
+                 f"rule: {self.rule}"]
         self.post_message(self.Export([c[1] if c[0] != "marks" else "Marks" for c in COLUMNS], rows, about))

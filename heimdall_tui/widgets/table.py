@@ -78,7 +78,7 @@ class IssueTable(Guarded, DataTable):
             self.sort_index = [k for k, _, _ in self.spec].index(column)
         elif self.sort_index is not None and self.sort_callback is None:
             self._sort_locally()
-        self._render_rows(keep_cursor=False)
+        self._render_rows()
 
     def _sort_locally(self) -> None:
         index = self.sort_index
@@ -87,9 +87,7 @@ class IssueTable(Guarded, DataTable):
         self.rows_raw = [self.rows_raw[i] for i in order]
         self.row_issues = [self.row_issues[i] for i in order]
 
-    def _render_rows(self, keep_cursor: bool) -> None:
-        current = self.cursor_row
-        identity = self.rows_raw[current] if keep_cursor and 0 <= current < len(self.rows_raw) else None
+    def _render_rows(self) -> None:
         digits = [d for _, _, d in self.spec]
         cells = [[cell(v, d) for v, d in zip(row, digits)] for row in self.rows_raw]
         widths = [max([cell_len(label)] + [cell_len(str(row[i])) for row in cells])
@@ -101,8 +99,6 @@ class IssueTable(Guarded, DataTable):
         if self.sort_index is not None:
             label = self.spec[self.sort_index][1] or "marks"
             self.border_subtitle = f"sorted by {label} {'▼' if self.sort_reverse else '▲'}"
-        if identity is not None:
-            self.move_cursor(row=self.rows_raw.index(identity), animate=False)
 
     def _apply_sort(self) -> None:
         if self.sort_callback is not None:
@@ -110,7 +106,7 @@ class IssueTable(Guarded, DataTable):
             return
         current = self.rows_raw[self.cursor_row] if 0 <= self.cursor_row < len(self.rows_raw) else None
         self._sort_locally()
-        self._render_rows(keep_cursor=False)
+        self._render_rows()
         if current is not None:
             self.move_cursor(row=self.rows_raw.index(current), animate=False)
 
