@@ -6,6 +6,7 @@ exit 1 (`check`, or a build that was refused).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from datetime import datetime, timedelta, timezone
@@ -304,34 +305,33 @@ def ingest(
                                                    "JSON: search pages, issues, NDJSON, the status list, board configurations, "
                                                    "or folders of them."),
     db: Optional[Path] = DbOption,
-    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Raw contract: load the good rows; count and list the bad ones in meta."),
+    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Load the good rows (or Jira records); count and list the bad ones in meta."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="The instant the data describes (default: its latest timestamp)."),
     workflow: Optional[Path] = WorkflowOption,
     team_field: Optional[str] = typer.Option(None, "--team-field", help="Jira: the team is this field (components, labels or customfield_N); default the project."),
     points_field: Optional[str] = typer.Option(None, "--points-field", help="Jira: the story points field (e.g. customfield_10016)."),
     url: Optional[str] = typer.Option(None, "--url", help="With SOURCE `jira`: fetch live from this Jira base URL."),
     jql: Optional[str] = typer.Option(None, "--jql", help="With --url: which issues (ORDER BY created ASC is added when absent)."),
+    board: Optional[int] = typer.Option(None, "--board", help="With --url: also save this agile board's column configuration."),
     token_env: str = typer.Option("JIRA_API_TOKEN", "--token-env", help="Environment variable holding the API token."),
     user_env: str = typer.Option("JIRA_USER", "--user-env", help="Environment variable holding the account email (basic auth); unset = bearer token."),
     force: bool = typer.Option(False, "--force", help="Replace a warehouse that holds imported data."),
 ) -> None:
     """Load exported data - the raw contract or Jira's own REST JSON - and build the warehouse."""
-    from warehouse.ingest import BadRows, load_directory
-    from warehouse.jira import is_jira_source, load_jira
     from warehouse.pipeline import materialise
+    from warehouse.sources import Options, detect
+    from warehouse.sources.files import BadRows
+    from warehouse.sources.jira.parse import BadRecords, describe_record
 
     target, _ = _target(ctx, db)
-    instant = _parse_instant(as_of, "--as-of") if as_of else None
-    workflow_text = _workflow_text(workflow)
+    options = Options(as_of=_parse_instant(as_of, "--as-of") if as_of else None, workflow=_workflow_text(workflow),
+                      skip_bad_rows=skip_bad_rows, team_field=team_field, points_field=points_field)
     if [str(s) for s in sources] == ["jira"] and not Path("jira").exists():
-        sources = [_fetch_jira(target, url, jql, token_env, user_env, force)]
-    elif url or jql:
-        raise HeimdallError("--url and --jql go with the source `jira`: heimdall-tui ingest jira --url URL --jql JQL")
-    if is_jira_source(sources):
-        load = load_jira(sources, team_field=team_field, points_field=points_field, as_of=instant,
-                         workflow=workflow_text)
-    else:
-        load = load_directory(sources[0], skip_bad_rows=skip_bad_rows, as_of=instant, workflow=workflow_text)
+        sources = [_fetch_jira(target, url, jql, board, token_env, user_env, force)]
+    elif url or jql or board is not None:
+        raise HeimdallError("--url, --jql and --board go with the source `jira`: "
+                            "heimdall-tui ingest jira --url URL --jql JQL")
+    load = detect(sources).loader(sources, options)
     _guard_overwrite(target, force)
     try:
         results = _run_build(materialise, target, load)
@@ -341,25 +341,43 @@ def ingest(
         if len(exc.rows) > 20:
             typer.echo(f"... and {len(exc.rows) - 20} more", err=True)
         raise
+    except BadRecords as exc:
+        for row in exc.rows[:20]:
+            typer.echo(describe_record(row), err=True)
+        if len(exc.rows) > 20:
+            typer.echo(f"... and {len(exc.rows) - 20} more", err=True)
+        raise
+    _report_notes(target)
     _report_build(results, target)
 
 
-def _fetch_jira(target: Path, url: Optional[str], jql: Optional[str], token_env: str, user_env: str,
-                force: bool) -> Path:
+def _report_notes(target: Path) -> None:
+    """What the import decided on the user's behalf (duplicates, events after --as-of)."""
+    from warehouse.db import existing_meta
+
+    meta = existing_meta(target) or {}
+    for note in json.loads(meta.get("notes") or "[]"):
+        typer.echo(f"note: {note}", err=True)
+    if meta.get("skipped_rows"):
+        typer.echo(f"note: {meta['skipped_rows']} bad record(s) skipped (listed in meta.skipped_detail)", err=True)
+
+
+def _fetch_jira(target: Path, url: Optional[str], jql: Optional[str], board: Optional[int], token_env: str,
+                user_env: str, force: bool) -> Path:
     """Fetch live into `<warehouse>.jira-pages/` beside the warehouse; returns that folder."""
     from heimdall_tui.progress import progress_bar
-    from warehouse.jira_fetch import Client, credentials, fetch
+    from warehouse.db import ensure_writable_dir
+    from warehouse.sources.jira.fetch import Client, check_url, credentials, fetch
 
     if not url or not jql:
         raise HeimdallError("ingest jira needs --url and --jql")
+    check_url(url)
     _guard_overwrite(target, force)  # before the network: a refused import fetches nothing
     token, user = credentials(token_env, user_env)
     folder = target.with_name(f"{target.stem}.jira-pages")
-    from warehouse.db import ensure_writable_dir
-
     ensure_writable_dir(target)
     with progress_bar() as progress:
-        count = fetch(Client(url, token, user), jql, folder, progress)
+        count = fetch(Client(url, token, user, progress=progress), jql, folder, board, progress)
     typer.echo(f"fetched {count:,} issues into {folder}", err=True)
     return folder
 

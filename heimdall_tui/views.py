@@ -200,6 +200,7 @@ class Investigation:
     sprints: pl.DataFrame | None = None
     quality: tuple[str, ...] = ()
     recent: pl.DataFrame | None = None
+    relations: pl.DataFrame | None = None
 
 
 def investigate(con: duckdb.DuckDBPyConnection, key: str | None) -> Investigation:
@@ -210,7 +211,7 @@ def investigate(con: duckdb.DuckDBPyConnection, key: str | None) -> Investigatio
         return Investigation(key, recent=metrics.recent_issues(con))
     return Investigation(key, facts, metrics.issue_timeline(con, key), metrics.issue_time_in_status(con, key),
                          metrics.issue_blockers(con, key), metrics.issue_sprints(con, key),
-                         tuple(metrics.issue_data_quality(con, key)))
+                         tuple(metrics.issue_data_quality(con, key)), relations=metrics.issue_relations(con, key))
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def test_generate_builds_a_tested_warehouse(run, tmp_path):
     assert "data tests passed" in result.err
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM raw_issues").fetchone()[0] == 300
-    assert con.execute("SELECT source, seed, schema_version FROM meta").fetchone() == ("generator", 5, 1)
+    assert con.execute("SELECT source, seed, schema_version FROM meta").fetchone() == ("generator", 5, 2)
     con.close()
     assert run("check", "--db", db).code == 0
 
@@ -174,7 +174,7 @@ def test_the_warehouse_and_generator_never_import_textual():
     import subprocess
     import sys
 
-    code = ("import sys, generator.run, generator.simulate, warehouse.pipeline, warehouse.ingest, warehouse.metrics; "
+    code = ("import sys, generator.run, generator.simulate, warehouse.pipeline, warehouse.sources.files, warehouse.metrics; "
             "import warehouse.registry; warehouse.registry.discover(); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'textual_plotext', 'heimdall_tui')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -16,8 +16,13 @@ def history(hid, at, *items, author="Ann"):
     return {"id": str(hid), "created": at, "author": {"displayName": author}, "items": list(items)}
 
 
+# status ids as a Jira site numbers them (changelog items carry both the id and the name)
+STATUS_IDS = {"To Do": "1", "In Progress": "3", "Dev Done": "10010", "Done": "10002"}
+
+
 def status(frm, to):
-    return {"field": "status", "fieldtype": "jira", "fieldId": "status", "fromString": frm, "toString": to}
+    return {"field": "status", "fieldtype": "jira", "fieldId": "status", "from": STATUS_IDS.get(frm),
+            "fromString": frm, "to": STATUS_IDS.get(to), "toString": to}
 
 
 def issue(iid, key, created, current, *histories, category="indeterminate", **fields):
@@ -25,11 +30,11 @@ def issue(iid, key, created, current, *histories, category="indeterminate", **fi
         "project": {"key": key.split("-")[0]}, "issuetype": {"name": "Story"}, "priority": {"name": "Medium"},
         "created": created, "resolutiondate": None, "assignee": {"displayName": "Ann"},
         "reporter": {"displayName": "Bob"}, "summary": f"issue {key}",
-        "status": {"name": current, "statusCategory": {"key": category}}, **fields},
+        "status": {"id": STATUS_IDS.get(current), "name": current, "statusCategory": {"key": category}}, **fields},
         "changelog": {"startAt": 0, "maxResults": len(histories), "total": len(histories), "histories": list(histories)}}
 
 
-STATUSES = [{"name": n, "statusCategory": {"key": c}} for n, c in
+STATUSES = [{"id": STATUS_IDS[n], "name": n, "statusCategory": {"key": c}} for n, c in
             (("To Do", "new"), ("In Progress", "indeterminate"), ("Dev Done", "indeterminate"),
              ("Done", "done"))]
 

@@ -7,6 +7,7 @@ from typing import Callable
 
 import duckdb
 
+from warehouse.raw import ensure_raw_tables
 from warehouse.registry import DataTest, Model, discover, order
 
 SAMPLE_ROWS = 5
@@ -34,6 +35,7 @@ def quiet(label: str, done: int, total: int) -> None:
 def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, progress: Progress = quiet) -> None:
     """(Re)create every model, in dependency order, on an open read-write connection."""
     ordered = order(models if models is not None else discover())
+    ensure_raw_tables(con)
     existing = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables "
                                 "WHERE table_schema = 'main'").fetchall())
     for m in reversed(ordered):

@@ -11,7 +11,8 @@ import duckdb
 
 from warehouse.errors import HeimdallError
 
-SCHEMA_VERSION = 1
+# 2: resolutions, issue hierarchy, status ids and categories (raw_statuses), meta.notes
+SCHEMA_VERSION = 2
 
 
 def default_db_path() -> Path:
@@ -142,3 +143,7 @@ def require_models(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Readers need the built models, not just raw tables (`generate --no-build`)."""
     if not has_table(con, "fct_issue_lifecycle"):
         raise HeimdallError(f"{path} holds raw tables but no models yet (run `heimdall-tui build --db {path}`)")
+    version = con.execute("SELECT schema_version FROM meta").fetchall()[0][0]
+    if version < SCHEMA_VERSION:
+        raise HeimdallError(f"{path} was built by an older heimdall-tui (schema {version}); "
+                            f"rebuild it with `heimdall-tui build --db {path}`")

@@ -31,12 +31,14 @@ class Filters:
         return [(c, v) for c, v in (("team", self.team), ("project_key", self.project),
                                     ("issue_type", self.issue_type)) if v is not None]
 
-    def where(self, alias: str = "") -> tuple[str, list]:
-        """A SQL condition on fct_issue_lifecycle columns (`true` when empty) and its
-        positional parameters."""
+    def where(self, alias: str = "", flow_items: bool = True) -> tuple[str, list]:
+        """A SQL condition on fct_issue_lifecycle columns and its positional parameters. It
+        keeps flow items only (standard issues; see `is_flow_item`) unless the table holds
+        nothing else already (flow_items=False)."""
         prefix = f"{alias}." if alias else ""
         pairs = self._pairs()
-        return " AND ".join(["true"] + [f"{prefix}{c} = ?" for c, _ in pairs]), [v for _, v in pairs]
+        base = f"{prefix}is_flow_item" if flow_items else "true"
+        return " AND ".join([base] + [f"{prefix}{c} = ?" for c, _ in pairs]), [v for _, v in pairs]
 
     def periods(self) -> str:
         """FROM clause for fct_status_periods (alias p) under these filters: the lifecycle (l)
@@ -48,13 +50,13 @@ class Filters:
     def where_periods(self) -> tuple[str, dict]:
         """The named-parameter condition matching `periods()`."""
         cond, params = self.where_named("l")
-        return cond.replace("l.team", "p.team"), params
+        return cond.replace("l.team", "p.team").replace("l.is_flow_item", "p.is_flow_item"), params
 
     def where_named(self, alias: str = "") -> tuple[str, dict]:
         """The same condition with named parameters ($team, $project_key, $issue_type)."""
         prefix = f"{alias}." if alias else ""
         pairs = self._pairs()
-        return " AND ".join(["true"] + [f"{prefix}{c} = ${c}" for c, _ in pairs]), dict(pairs)
+        return " AND ".join([f"{prefix}is_flow_item"] + [f"{prefix}{c} = ${c}" for c, _ in pairs]), dict(pairs)
 
     def describe(self) -> str:
         parts = [f"{k} {v}" for k, v in (("team", self.team), ("project", self.project),
@@ -119,14 +121,31 @@ def data_start(con: duckdb.DuckDBPyConnection) -> datetime | None:
 
 
 def throughput(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS) -> int:
-    """Throughput: the number of issues whose done_at falls in [start, end). done_at is the
-    last entry into done, counted only for issues still done at as_of (a reopened issue that
-    is open again is not done)."""
+    """Throughput: the number of flow items delivered in [start, end): done_at in the period
+    and not discarded by their resolution (Won't Do, Duplicate, ...). done_at is the last
+    entry into done, counted only for issues still done at as_of (a reopened issue that is
+    open again is not done). Flow items are standard issues: sub-tasks and epics are left
+    out unless the workflow file includes them."""
     cond, params = filters.where()
     return con.execute(
-        f"SELECT count(*) FROM fct_issue_lifecycle WHERE done_at >= ? AND done_at < ? AND {cond}",
+        f"SELECT count(*) FROM fct_issue_lifecycle WHERE delivered_at >= ? AND delivered_at < ? AND {cond}",
         [start, end, *params],
     ).fetchall()[0][0]
+
+
+def discarded(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+              filters: Filters = NO_FILTERS) -> dict[str, float | int | None]:
+    """Discard rate: of the flow items that reached done in [start, end), how many were
+    discarded by their resolution (Won't Do, Won't Fix, Duplicate, Cannot Reproduce, Rejected,
+    Out of Date, Obsolete, Invalid, Incomplete, Declined, or the workflow file's list) rather
+    than delivered, as a count and a percentage of all done. None when nothing was done."""
+    cond, params = filters.where()
+    done, dropped = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE outcome = 'discarded') FROM fct_issue_lifecycle "
+        f"WHERE done_at >= ? AND done_at < ? AND {cond}",
+        [start, end, *params],
+    ).fetchall()[0]
+    return {"done": done, "discarded": dropped, "rate_pct": 100.0 * dropped / done if done else None}
 
 
 def _percentiles(con, column: str, start: datetime, end: datetime, filters: Filters) -> dict[str, float | None]:
@@ -134,7 +153,7 @@ def _percentiles(con, column: str, start: datetime, end: datetime, filters: Filt
     quantiles = ", ".join(f"quantile_cont({column}, {p})" for p in PERCENTILES)
     row = con.execute(
         f"SELECT count({column}), {quantiles} FROM fct_issue_lifecycle "
-        f"WHERE done_at >= ? AND done_at < ? AND {column} IS NOT NULL AND {cond}",
+        f"WHERE delivered_at >= ? AND delivered_at < ? AND {column} IS NOT NULL AND {cond}",
         [start, end, *params],
     ).fetchall()[0]
     return {"n": row[0], **{f"p{round(p * 100)}": v for p, v in zip(PERCENTILES, row[1:])}}
@@ -142,7 +161,7 @@ def _percentiles(con, column: str, start: datetime, end: datetime, filters: Filt
 
 def cycle_time_percentiles(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
                            filters: Filters = NO_FILTERS) -> dict[str, float | None]:
-    """Cycle time: done_at - cycle start, in hours, for issues done in [start, end); cycle
+    """Cycle time: done_at - cycle start, in hours, for items delivered in [start, end); cycle
     start is the first entry into an active state (in progress, review or blocked), so work
     that skipped in progress still counts. Reported as continuous percentiles P50 (median),
     P75, P85, P95 with n, the number of issues; issues done without ever being active have
@@ -152,7 +171,7 @@ def cycle_time_percentiles(con: duckdb.DuckDBPyConnection, start: datetime, end:
 
 def lead_time_percentiles(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
                           filters: Filters = NO_FILTERS) -> dict[str, float | None]:
-    """Lead time: done_at - created_at, in hours, for issues done in [start, end): what the
+    """Lead time: done_at - created_at, in hours, for items delivered in [start, end): what the
     requester waits, queue included. Continuous percentiles P50/P75/P85/P95 with n."""
     return _percentiles(con, "lead_time_hours", start, end, filters)
 
@@ -233,14 +252,14 @@ def work_item_age(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS,
 
 def blocked_time(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
                  filters: Filters = NO_FILTERS) -> dict[str, float | int | None]:
-    """Blocked share: over issues done in [start, end), the sum of blocked hours divided by
+    """Blocked share: over items delivered in [start, end), the sum of blocked hours divided by
     the sum of cycle-time hours, as a percentage. Blocked hours are the union of blocker
     windows and blocked-status periods inside each issue's cycle, so overlaps count once
     and the share never exceeds 100%. None when no cycle time was completed."""
     cond, params = filters.where()
     n, blocked, cycle = con.execute(
         f"SELECT count(*), sum(blocked_hours), sum(cycle_time_hours) FROM fct_issue_lifecycle "
-        f"WHERE done_at >= ? AND done_at < ? AND cycle_time_hours IS NOT NULL AND {cond}",
+        f"WHERE delivered_at >= ? AND delivered_at < ? AND cycle_time_hours IS NOT NULL AND {cond}",
         [start, end, *params],
     ).fetchall()[0]
     share = 100.0 * blocked / cycle if cycle else None
@@ -261,13 +280,13 @@ def blocks_started(con: duckdb.DuckDBPyConnection, start: datetime, end: datetim
 
 def rework_rate(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
                 filters: Filters = NO_FILTERS) -> dict[str, float | int | None]:
-    """Rework rate: the share of issues done in [start, end) that were ever reopened (moved
-    out of done into a non-done state before their final done), as a percentage. None when
-    nothing was done."""
+    """Rework rate: the share of items delivered in [start, end) that were ever reopened
+    (moved out of done into a non-done state before their final done; an admin's workflow
+    migration is not a reopen), as a percentage. None when nothing was delivered."""
     cond, params = filters.where()
     done, reopened = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE reopen_count > 0) FROM fct_issue_lifecycle "
-        f"WHERE done_at >= ? AND done_at < ? AND {cond}",
+        f"WHERE delivered_at >= ? AND delivered_at < ? AND {cond}",
         [start, end, *params],
     ).fetchall()[0]
     return {"done": done, "reopened": reopened, "rate_pct": 100.0 * reopened / done if done else None}
@@ -276,8 +295,8 @@ def rework_rate(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
 def weekly_flow(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
                 filters: Filters = NO_FILTERS, by_team: bool = False) -> pl.DataFrame:
     """Weekly flow: per Monday-based ISO week overlapping [start, end) (and per team when
-    asked), throughput (issues done that week) and the median and P85 cycle time of those
-    issues; weeks without work are zero-filled."""
+    asked), throughput (items delivered that week) and the median and P85 cycle time of those
+    items; weeks without work are zero-filled."""
     cond, params = filters.where_named()
     team_col = "team," if by_team else ""
     teams = (f"CROSS JOIN (SELECT DISTINCT team FROM fct_issue_lifecycle WHERE {cond}) t" if by_team else "")
@@ -287,11 +306,11 @@ def weekly_flow(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
                                               CAST($end AS TIMESTAMPTZ), INTERVAL 7 DAY) r(w)
         ),
         done AS (
-            SELECT date_trunc('week', done_at) AS week_start, {team_col} count(*) AS throughput,
+            SELECT date_trunc('week', delivered_at) AS week_start, {team_col} count(*) AS throughput,
                    quantile_cont(cycle_time_hours, 0.5) AS median_cycle_time_hours,
                    quantile_cont(cycle_time_hours, 0.85) AS p85_cycle_time_hours
             FROM fct_issue_lifecycle
-            WHERE done_at >= date_trunc('week', CAST($start AS TIMESTAMPTZ)) AND done_at < $end AND {cond}
+            WHERE delivered_at >= date_trunc('week', CAST($start AS TIMESTAMPTZ)) AND delivered_at < $end AND {cond}
             GROUP BY ALL
         )
         SELECT CAST(w.week_start AS DATE) AS week_start, {'t.team,' if by_team else ''}
@@ -303,7 +322,7 @@ def weekly_flow(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
 
 def cycle_time_distribution(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
                             filters: Filters = NO_FILTERS) -> pl.DataFrame:
-    """Cycle time distribution: per team, over issues done in [start, end), the P5, P25,
+    """Cycle time distribution: per team, over items delivered in [start, end), the P5, P25,
     P50, P75 and P95 cycle time in hours (a box plot's whiskers, box and median) and n."""
     cond, params = filters.where()
     return frame(con, f"""
@@ -312,16 +331,16 @@ def cycle_time_distribution(con: duckdb.DuckDBPyConnection, start: datetime, end
                quantile_cont(cycle_time_hours, 0.5) AS p50, quantile_cont(cycle_time_hours, 0.75) AS p75,
                quantile_cont(cycle_time_hours, 0.95) AS p95
         FROM fct_issue_lifecycle
-        WHERE done_at >= ? AND done_at < ? AND cycle_time_hours IS NOT NULL AND {cond}
+        WHERE delivered_at >= ? AND delivered_at < ? AND cycle_time_hours IS NOT NULL AND {cond}
         GROUP BY team ORDER BY team""", [start, end, *params])
 
 
 def daily_states(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
                  filters: Filters = NO_FILTERS) -> pl.DataFrame:
-    """Cumulative flow: for each UTC day in [start, end), the number of issues in each
+    """Cumulative flow: for each UTC day in [start, end), the number of flow items in each
     canonical state at the end of the day (the as_of instant on its last day). Summing the
     active states gives the WIP run chart."""
-    cond, params = filters.where()
+    cond, params = filters.where(flow_items=False)  # the daily counts hold flow items only
     return frame(con, f"""
         SELECT day, canonical_status, CAST(sum(issue_count) AS BIGINT) AS issues
         FROM fct_daily_state_counts
@@ -366,11 +385,13 @@ def blocker_reasons(con: duckdb.DuckDBPyConnection, start: datetime, end: dateti
 
 def issue_snapshot(con: duckdb.DuckDBPyConnection, issue_key: str) -> dict | None:
     """Issue snapshot: one issue's lifecycle facts (state, cycle start, done_at, cycle and
-    lead time, age, blocked hours, reopen count), as the other metrics define them."""
+    lead time, age, blocked hours, reopen count, resolution and outcome, whether it is a
+    sub-task, an epic, a flow item), as the other metrics define them."""
     cur = con.execute(
         "SELECT issue_key, team, project_key, issue_type, priority, summary, assignee, created_at, current_status, "
         "current_raw_status, first_in_progress_at, done_at, cycle_time_hours, lead_time_hours, age_hours, "
-        "blocked_hours, reopen_count FROM fct_issue_lifecycle WHERE issue_key = ?", [issue_key])
+        "blocked_hours, reopen_count, resolution, outcome, is_subtask, is_epic, is_flow_item "
+        "FROM fct_issue_lifecycle WHERE issue_key = ?", [issue_key])
     rows = cur.fetchall()
     return dict(zip([d[0] for d in cur.description], rows[0])) if rows else None
 
@@ -428,6 +449,7 @@ def issue_timeline(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFra
                m.is_drifted, m.mapped_by
         FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
         LEFT JOIN stg_status_map m ON m.team = p.team AND m.raw_status = p.raw_status
+             AND m.status_id IS NOT DISTINCT FROM p.raw_status_id
         WHERE l.issue_key = ? ORDER BY p.period_index""", [issue_key])
 
 
@@ -462,34 +484,54 @@ def issue_sprints(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFram
         WHERE l.issue_key = ? ORDER BY s.start_at""", [issue_key])
 
 
+def issue_relations(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFrame:
+    """Issue relations: the issue's parent (an epic, or the story of a sub-task) and its
+    children, each with its key, type, state and outcome; a parent not in the warehouse is
+    listed by key with no state."""
+    return frame(con, """
+        WITH me AS (SELECT issue_id, parent_issue_id, parent_key FROM fct_issue_lifecycle WHERE issue_key = $key)
+        SELECT 'parent' AS relation, coalesce(p.issue_key, me.parent_key) AS issue_key, p.issue_type,
+               p.current_status, p.outcome, p.summary
+        FROM me LEFT JOIN fct_issue_lifecycle p ON p.issue_id = me.parent_issue_id
+        WHERE me.parent_issue_id IS NOT NULL OR me.parent_key IS NOT NULL
+        UNION ALL
+        SELECT CASE WHEN c.is_subtask THEN 'sub-task' ELSE 'child' END, c.issue_key, c.issue_type,
+               c.current_status, c.outcome, c.summary
+        FROM fct_issue_lifecycle c JOIN me ON c.parent_issue_id = me.issue_id
+        ORDER BY relation DESC, issue_key""", {"key": issue_key})
+
+
 def issue_data_quality(con: duckdb.DuckDBPyConnection, issue_key: str) -> list[str]:
     """Issue data quality: what in this issue's raw data needed interpreting - drifted or
-    unmapped status names, done without ever being in progress, a missing assignee or
-    estimate, blocker windows logged late or ending before they start, transitions dropped
-    as exact duplicates."""
+    unmapped status names, done without ever being active, a missing assignee or estimate,
+    blocker windows logged late or ending before they start, transitions dropped as exact
+    duplicates, and what the source noted (an incomplete Jira changelog)."""
     found = con.execute("SELECT issue_id FROM fct_issue_lifecycle WHERE issue_key = ?", [issue_key]).fetchall()
     if not found:
         return []
     # a constant issue id lets DuckDB push the filter into the de-duplicating staging view
     issue_id = found[0][0]
     facts = con.execute("""
-        SELECT l.assignee IS NULL, i.estimate_points IS NULL, l.done_without_in_progress, l.late_logged_blockers,
+        SELECT l.data_quality, l.assignee IS NULL, i.estimate_points IS NULL, l.done_without_in_progress,
+               l.late_logged_blockers,
                (SELECT count(*) FROM raw_transitions WHERE issue_id = $id)
                  - (SELECT count(*) FROM stg_transitions WHERE issue_id = $id),
                (SELECT count(*) FROM stg_blockers WHERE issue_id = $id AND NOT is_valid)
         FROM fct_issue_lifecycle l JOIN stg_issues i USING (issue_id) WHERE l.issue_id = $id""",
                         {"id": issue_id}).fetchall()
-    no_assignee, no_estimate, skipped_progress, late, duplicates, inverted = facts[0]
+    source_note, no_assignee, no_estimate, skipped_progress, late, duplicates, inverted = facts[0]
     names = con.execute("""
         SELECT DISTINCT m.raw_status, m.clean_status, m.canonical_status, m.is_drifted
         FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
         JOIN stg_status_map m ON m.team = p.team AND m.raw_status = p.raw_status
+             AND m.status_id IS NOT DISTINCT FROM p.raw_status_id
         WHERE l.issue_key = ? AND (m.is_drifted OR m.canonical_status = 'unknown') ORDER BY 1""", [issue_key]).fetchall()
     notes = [f"status name {raw!r} is unmapped: counted as unknown, not as work" if state == "unknown"
              else f"status name {raw!r} drifted; read as {clean!r} ({state.replace('_', ' ')})"
              for raw, clean, state, _ in names]
     notes += [text for flag, text in (
-        (skipped_progress, "done without ever being in progress: its cycle starts at its first active state"),
+        (source_note, source_note),
+        (skipped_progress, "done without ever being in an active state: it has a lead time but no cycle time"),
         (no_assignee, "no assignee"), (no_estimate, "no estimate"),
         (late, f"{late} blocker window(s) logged more than 24 h after they started"),
         (inverted, f"{inverted} blocker window(s) end before they start: ignored"),
@@ -546,7 +588,7 @@ def sprint_commitment(con: duckdb.DuckDBPyConnection, start: datetime, end: date
 
 def time_in_status(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
                    filters: Filters = NO_FILTERS) -> pl.DataFrame:
-    """Time in status: for issues done in [start, end), the hours their cycles spent in each
+    """Time in status: for items delivered in [start, end), the hours their cycles spent in each
     canonical state (from cycle start to done_at), summed, with each state's share. Flow
     efficiency is the in-progress share: the rest is waiting, reviewing or blocked."""
     cond, params = filters.where("l")
@@ -554,20 +596,20 @@ def time_in_status(con: duckdb.DuckDBPyConnection, start: datetime, end: datetim
         SELECT p.canonical_status, sum(p.hours) AS hours,
                100.0 * sum(p.hours) / sum(sum(p.hours)) OVER () AS share_pct
         FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
-        WHERE l.done_at >= ? AND l.done_at < ? AND p.entered_at >= l.first_in_progress_at
+        WHERE l.delivered_at >= ? AND l.delivered_at < ? AND p.entered_at >= l.first_in_progress_at
           AND p.entered_at < l.done_at AND {cond}
         GROUP BY 1 ORDER BY hours DESC""", [start, end, *params])
 
 
 def team_sle(con: duckdb.DuckDBPyConnection, end: datetime, weeks: int = 12,
              filters: Filters = NO_FILTERS) -> dict[str, float]:
-    """Service level expectation (SLE): per team, the P85 cycle time (hours) of the issues it
-    finished in the `weeks` weeks before `end`: 85% of its recent work took at most that
+    """Service level expectation (SLE): per team, the P85 cycle time (hours) of the items it
+    delivered in the `weeks` weeks before `end`: 85% of its recent work took at most that
     long. An active item older than its team's SLE is past it."""
     cond, params = filters.where()
     return dict(con.execute(
         f"SELECT team, quantile_cont(cycle_time_hours, 0.85) FROM fct_issue_lifecycle "
-        f"WHERE done_at >= ? AND done_at < ? AND cycle_time_hours IS NOT NULL AND {cond} GROUP BY team",
+        f"WHERE delivered_at >= ? AND delivered_at < ? AND cycle_time_hours IS NOT NULL AND {cond} GROUP BY team",
         [end - timedelta(weeks=weeks), end, *params],
     ).fetchall())
 

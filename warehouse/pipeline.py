@@ -8,9 +8,9 @@ from typing import Callable
 import duckdb
 
 from warehouse.build import Progress, TestResult, build_models, quiet, run_tests, stamp_built_at
-from warehouse.db import atomic_target, connect, open_warehouse
+from warehouse.db import SCHEMA_VERSION, atomic_target, connect, open_warehouse
 from warehouse.errors import BuildFailed
-from warehouse.raw import RAW_TABLES
+from warehouse.raw import RAW_TABLES, insert_raw
 from warehouse.registry import Model
 
 Loader = Callable[[duckdb.DuckDBPyConnection], None]
@@ -52,15 +52,20 @@ def copy_sources(source: Path, workflow: str | None = None) -> Loader:
         escaped = str(source).replace("'", "''")
         con.execute(f"ATTACH '{escaped}' AS src (READ_ONLY)")
         try:
-            for table in (*RAW_TABLES, "meta"):
-                con.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
-            # optional source tables some importers write (the Jira status categories)
-            for (table,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'src' "
-                                        "AND table_name IN ('jira_status_categories')").fetchall():
-                con.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
+            present = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() "
+                                                 "WHERE database_name = 'src'").fetchall()}
+            # an older warehouse lacks the optional columns (they come as NULLs) and tables
+            # (the build creates them empty)
+            for table in RAW_TABLES:
+                if table in present:
+                    insert_raw(con, table, f"src.{table}")
+            con.execute("CREATE TABLE meta AS SELECT * FROM src.meta")
         finally:
             con.execute("DETACH src")
+        con.execute("ALTER TABLE meta ADD COLUMN IF NOT EXISTS notes JSON")
+        con.execute("UPDATE meta SET schema_version = ?", [SCHEMA_VERSION])
         if workflow is not None:
             con.execute("UPDATE meta SET workflow = ?", [workflow])
 
     return load
+

@@ -28,6 +28,11 @@ RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("reporter", "VARCHAR"),
         ("estimate_points", "INTEGER"),
         ("summary", "VARCHAR"),
+        ("resolution", "VARCHAR"),
+        ("hierarchy_level", "INTEGER"),
+        ("parent_issue_id", "BIGINT"),
+        ("parent_key", "VARCHAR"),
+        ("data_quality", "VARCHAR"),
         ("source_hash", "VARCHAR"),
     ),
     "raw_transitions": (
@@ -37,6 +42,9 @@ RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("to_status", "VARCHAR"),
         ("changed_at", "TIMESTAMPTZ"),
         ("actor", "VARCHAR"),
+        ("from_status_id", "VARCHAR"),
+        ("to_status_id", "VARCHAR"),
+        ("is_migration", "BOOLEAN"),
         ("source_hash", "VARCHAR"),
     ),
     "raw_sprints": (
@@ -65,23 +73,44 @@ RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("logged_at", "TIMESTAMPTZ"),
         ("source_hash", "VARCHAR"),
     ),
+    "raw_statuses": (
+        ("status_id", "VARCHAR"),
+        ("status_name", "VARCHAR"),
+        ("category", "VARCHAR"),
+        ("source_hash", "VARCHAR"),
+    ),
 }
 
+# Columns (and a table) beyond the original HEIMDALL contract: a source may leave them out,
+# so an export of an original Postgres still loads. They carry what Jira itself knows:
+# resolution (delivered or discarded), the issue hierarchy (-1 sub-task, 0 standard,
+# 1+ epic), status ids and Jira's status categories, admin workflow migrations, and a note
+# when the source could not give a complete history.
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
+    "raw_issues": frozenset({"resolution", "hierarchy_level", "parent_issue_id", "parent_key", "data_quality"}),
+    "raw_transitions": frozenset({"from_status_id", "to_status_id", "is_migration"}),
+}
+OPTIONAL_TABLES = frozenset({"raw_sprints", "raw_issue_sprint", "raw_blockers", "raw_statuses"})
 
-def content_columns(table: str) -> list[str]:
-    """The columns a source supplies (everything but the derived `source_hash`)."""
-    return [c for c, _ in RAW_TABLES[table] if c != "source_hash"]
+
+def content_columns(table: str, optional: bool = True) -> list[str]:
+    """The columns a source supplies (everything but the derived `source_hash`); with
+    optional=False only those it must supply."""
+    skip = {"source_hash"} | (set() if optional else OPTIONAL_COLUMNS.get(table, frozenset()))
+    return [c for c, _ in RAW_TABLES[table] if c not in skip]
 
 
 def insert_raw(con: duckdb.DuckDBPyConnection, table: str, relation: str) -> None:
     """Create `table` from a relation holding its content columns, casting to the contract
     types. A relation without `source_hash` gets one derived in DuckDB: a 64-bit hash of the
     content columns as 16 hex digits (for change detection, not security)."""
-    columns = [c for c, _ in RAW_TABLES[table] if c != "source_hash"]
-    casts = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in RAW_TABLES[table] if c != "source_hash")
-    given = con.execute(f"SELECT * FROM {relation} LIMIT 0").description
+    given = {d[0] for d in con.execute(f"SELECT * FROM {relation} LIMIT 0").description}
+    # the hash covers what the source gave, so adding an optional column changes no old hash
+    columns = [c for c in content_columns(table) if c in given]
+    casts = ", ".join(f"CAST({c if c in given else 'NULL'} AS {t}) AS {c}"
+                      for c, t in RAW_TABLES[table] if c != "source_hash")
     derived = f"printf('%016x', hash({', '.join(columns)}))"
-    source_hash = f"coalesce(CAST(source_hash AS VARCHAR), {derived})" if any(d[0] == "source_hash" for d in given) else derived
+    source_hash = f"coalesce(CAST(source_hash AS VARCHAR), {derived})" if "source_hash" in given else derived
     con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute(f"CREATE TABLE {table} AS SELECT {casts}, {source_hash} AS source_hash FROM {relation}")
 
@@ -113,6 +142,15 @@ def create_empty_raw(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute(f"CREATE TABLE {table} ({cols})")
 
 
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create, empty, every raw table a source did not write (the optional ones)."""
+    present = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() "
+                                         "WHERE database_name = current_database()").fetchall()}
+    for table in RAW_TABLES:
+        if table not in present:
+            create_empty_raw(con, table)
+
+
 def write_meta(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -122,6 +160,7 @@ def write_meta(
     config: dict | None = None,
     workflow: str | None = None,
     skipped_rows: list[dict] | None = None,
+    notes: list[str] | None = None,
 ) -> None:
     """(Re)write the single `meta` row. `built_at` is stamped by the build, not here."""
     if as_of.tzinfo is None:
@@ -132,12 +171,13 @@ def write_meta(
         """
         CREATE TABLE meta (
             schema_version INTEGER, source VARCHAR, seed BIGINT, config JSON, workflow VARCHAR,
-            built_at TIMESTAMPTZ, as_of TIMESTAMPTZ, skipped_rows INTEGER, skipped_detail JSON
+            built_at TIMESTAMPTZ, as_of TIMESTAMPTZ, skipped_rows INTEGER, skipped_detail JSON,
+            notes JSON
         )
         """
     )
     con.execute(
-        "INSERT INTO meta VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+        "INSERT INTO meta VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
         [
             SCHEMA_VERSION,
             source,
@@ -147,6 +187,7 @@ def write_meta(
             as_of.astimezone(timezone.utc),
             len(skipped),
             json.dumps(skipped),
+            json.dumps(notes or []),
         ],
     )
 

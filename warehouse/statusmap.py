@@ -1,11 +1,14 @@
-"""Canonical status mapping: raw Jira status names -> todo / in_progress / review / blocked / done.
+"""Canonical status mapping: raw status names -> todo / in_progress / review / blocked / done.
 
-Order of resolution for one (team, raw status):
+Order of resolution for one (team, raw status, status id):
 1. normalise drift decorations (case, whitespace, a `Custom:` prefix, trailing `*`,
    a `(legacy)` suffix);
-2. the team's explicit workflow map, then the global explicit map;
-3. keyword rules, first match wins;
-4. otherwise `unknown` - reported by `heimdall-tui check`, never silently `todo`.
+2. the workflow file's names: the team's, then the global ones;
+3. Jira's status category, found by the status id (so renamed and retired statuses map):
+   new -> todo, done -> done, indeterminate -> blocked/review by keyword, else in_progress;
+4. the default team and global maps (the synthetic teams' workflows, common Jira names);
+5. keyword rules, first match wins (a keyword matches at the start of a word);
+6. otherwise `unknown` - reported by `heimdall-tui check`, never silently `todo`.
 
 A TOML workflow file overrides any of it::
 
@@ -16,6 +19,10 @@ A TOML workflow file overrides any of it::
     [keywords]                  # replaces the default keyword rules (checked in this order)
     blocked = ["block", "imped"]
     done = ["done", "closed"]
+    [resolutions]               # resolutions that mean discarded, not delivered
+    discarded = ["Won't Do", "Duplicate"]
+    [flow_items]                # count sub-tasks / epics as flow items (default: no)
+    subtasks = true
 """
 
 from __future__ import annotations
@@ -47,14 +54,29 @@ DEFAULT_GLOBAL_MAP: dict[str, str] = {
     "Done": "done", "Closed": "done", "Resolved": "done", "Blocked": "blocked", "On Hold": "blocked",
 }
 
-# Checked in this order, so "Ready for review" is review and "Blocked - waiting QA" is blocked.
+# Checked in this order; a keyword matches at the start of a word ("dev" matches "In Dev" and
+# "Development"; "Ready for Dev" is to-do because the to-do phrases come first). "Awaiting ..." and
+# "Waiting for ..." are queues, not blockers: nothing here makes them blocked.
 DEFAULT_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("blocked", ("block", "imped", "on hold", "waiting", "stuck")),
+    ("todo", ("ready for dev", "ready to dev", "ready for work", "ready to start", "selected for dev")),
+    ("blocked", ("block", "imped", "on hold", "stuck")),
     ("done", ("done", "complete", "closed", "resolved", "shipped", "released", "deployed", "won't", "cancel")),
-    ("review", ("review", "qa", "test", "verif", "approv", "accept")),
-    ("in_progress", ("progress", "doing", "dev", "implement", "working", "started", "active", "build")),
+    ("review", ("review", "qa", "test", "verif", "approv", "accept", "pull request", "pr", "merge request", "mr")),
+    ("in_progress", ("progress", "doing", "dev", "implement", "working", "started", "active", "build", "coding")),
     ("todo", ("to do", "todo", "backlog", "ready", "open", "new", "selected", "triage", "reopen")),
 )
+
+# Resolutions that close an item without delivering it (compared case-insensitively).
+DEFAULT_DISCARDED = ("won't do", "won't fix", "duplicate", "cannot reproduce", "rejected", "out of date",
+                     "obsolete", "invalid", "incomplete", "declined")
+
+
+def matches(key: str, word: str) -> bool:
+    """Whether the keyword `word` starts a word of the casefolded status name `key`; a keyword
+    of one or two letters ("pr", "qa") must be the whole word ("In PR", not "In Progress")."""
+    end = r"(?![0-9a-z])" if len(word) <= 2 else ""
+    return re.search(r"(?<![0-9a-z])" + re.escape(word) + end, key) is not None
+
 
 _DECORATION = re.compile(r"^\s*custom\s*:\s*|\s*\*+\s*$|\s*\(\s*legacy\s*\)\s*$", re.IGNORECASE)
 
@@ -84,6 +106,10 @@ class Workflow:
     # names a workflow file set: they outrank a Jira status category, the defaults do not
     file_team_maps: dict[str, dict[str, str]] = field(default_factory=dict)
     file_global_map: dict[str, str] = field(default_factory=dict)
+    discarded: tuple[str, ...] = DEFAULT_DISCARDED
+    # sub-tasks and epics are not flow items unless the workflow file says so
+    include_subtasks: bool = False
+    include_epics: bool = False
 
     @staticmethod
     def _lookup(key: str, tables) -> tuple[str, str, str] | None:
@@ -107,13 +133,13 @@ class Workflow:
             found = clean, CATEGORY_STATES[category], "status category"
         elif found is None and category == "indeterminate":
             active = [(state, words) for state, words in self.keywords if state in ("blocked", "review")]
-            state = next((st for st, words in active if any(w in key for w in words)), "in_progress")
+            state = next((st for st, words in active if any(matches(key, w) for w in words)), "in_progress")
             found = clean, state, "status category"
         if found is None:
             found = self._lookup(key, (("team map", self.team_maps.get(team or "", {})),
                                        ("global map", self.global_map)))
         if found is None:
-            state = next((st for st, words in self.keywords if any(w in key for w in words)), None)
+            state = next((st for st, words in self.keywords if any(matches(key, w) for w in words)), None)
             found = (clean, state, "keyword") if state else (clean, UNKNOWN, "unmapped")
         name, state, how = found
         return name, state, how, raw != name
@@ -133,9 +159,10 @@ def parse_workflow(text: str, source: str = "file") -> Workflow:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise HeimdallError(f"workflow {source}: invalid TOML: {exc}") from None
-    unknown = set(doc) - {"statuses", "teams", "keywords"}
+    unknown = set(doc) - {"statuses", "teams", "keywords", "resolutions", "flow_items"}
     if unknown:
-        raise HeimdallError(f"workflow {source}: unknown key {sorted(unknown)[0]!r} (expected statuses, teams, keywords)")
+        raise HeimdallError(f"workflow {source}: unknown key {sorted(unknown)[0]!r} "
+                            f"(expected statuses, teams, keywords, resolutions, flow_items)")
     file_global = {name: _check_state(source, f"statuses.{name!r}", state)
                    for name, state in doc.get("statuses", {}).items()}
     file_teams: dict[str, dict[str, str]] = {}
@@ -156,7 +183,27 @@ def parse_workflow(text: str, source: str = "file") -> Workflow:
                 raise HeimdallError(f"workflow {source}: keywords.{state} must be a list of strings")
             rules.append((state, tuple(w.casefold() for w in words)))
         keywords = tuple(rules)
-    return Workflow(keywords=keywords, file_team_maps=file_teams, file_global_map=file_global)
+    resolutions = _table(doc, "resolutions", source, {"discarded": list})
+    discarded = resolutions.get("discarded", list(DEFAULT_DISCARDED))
+    if not all(isinstance(r, str) for r in discarded):
+        raise HeimdallError(f"workflow {source}: resolutions.discarded must be a list of strings")
+    flow = _table(doc, "flow_items", source, {"subtasks": bool, "epics": bool})
+    return Workflow(keywords=keywords, file_team_maps=file_teams, file_global_map=file_global,
+                    discarded=tuple(r.casefold() for r in discarded),
+                    include_subtasks=flow.get("subtasks", False), include_epics=flow.get("epics", False))
+
+
+def _table(doc: dict, name: str, source: str, keys: dict[str, type]) -> dict:
+    """A small settings table: only the known keys, each of its type."""
+    table = doc.get(name, {})
+    if not isinstance(table, dict):
+        raise HeimdallError(f"workflow {source}: '{name}' must be a table")
+    for key, value in table.items():
+        if key not in keys:
+            raise HeimdallError(f"workflow {source}: unknown key {name}.{key} (expected {', '.join(keys)})")
+        if not isinstance(value, keys[key]):
+            raise HeimdallError(f"workflow {source}: {name}.{key} must be a {keys[key].__name__}")
+    return table
 
 
 def load_workflow(path: Path) -> tuple[Workflow, str]:

@@ -10,7 +10,7 @@ from textual.widgets import Static
 from heimdall_tui import keymap, views
 from heimdall_tui.pages.base import Page
 from heimdall_tui.widgets import BarList, IssueTable
-from heimdall_tui.widgets.format import duration, state_label, tone, when
+from heimdall_tui.widgets.format import duration, outcome_label, state_label, tone, when
 
 
 class InvestigatorPage(Page):
@@ -50,6 +50,8 @@ class InvestigatorPage(Page):
         yield IssueTable([("at", "When"), ("to", "To"), ("state", "State"), ("time", "Time there"),
                           ("mark", "Marks"), ("from", "From")], names_issues=False, id="inv-transitions")
         yield BarList("Time in each state (to as_of)", id="inv-time")
+        yield IssueTable([("key", "Issue"), ("relation", "Relation"), ("type", "Type"), ("state", "State"),
+                          ("summary", "Summary")], id="inv-relations")
         yield IssueTable([("reason", "Reason"), ("from", "From"), ("to", "To"), ("time", "Duration"),
                           ("flags", "Marks")], names_issues=False, id="inv-blockers")
         yield IssueTable([("sprint", "Sprint"), ("state", "State"), ("added", "Added"), ("removed", "Removed"),
@@ -76,6 +78,7 @@ class InvestigatorPage(Page):
         found = view.facts is not None
         for widget_id in ("inv-summary", "inv-transitions", "inv-time", "inv-blockers", "inv-sprints", "inv-quality"):
             self.query_one(f"#{widget_id}").display = found
+        self.query_one("#inv-relations").display = found and view.relations is not None and view.relations.height > 0
         self.query_one("#recent").display = not found
         hint = self.query_one("#inv-hint", Static)
         if not found:
@@ -96,6 +99,13 @@ class InvestigatorPage(Page):
         self.query_one("#inv-time", BarList).show(
             [(state_label(r["canonical_status"]), [r["hours"]]) for r in tis.iter_rows(named=True)],
             [("hours", "█", "cyan")], unit=" h", digits=1)
+        if view.relations is not None and view.relations.height:
+            relations = self.query_one("#inv-relations", IssueTable)
+            relations.border_title = "Parent and sub-tasks"
+            rows = [(r["issue_key"], r["relation"], r["issue_type"] or "", outcome_label(r["current_status"], r["outcome"]),
+                     r["summary"] or ("not in this warehouse" if r["current_status"] is None else ""))
+                    for r in view.relations.iter_rows(named=True)]
+            relations.show(rows, [r[0] for r in rows])
         blockers = self.query_one("#inv-blockers", IssueTable)
         blockers.border_title = f"Blockers ({view.blockers.height})"
         blockers.show([(r["reason"], when(r["blocked_start"]), "open" if r["is_open"] else when(r["blocked_end"]),
@@ -123,7 +133,9 @@ class InvestigatorPage(Page):
         text.append(f"  {f['summary'] or ''}\n")
         pairs = [("type", f["issue_type"]), ("priority", f["priority"]), ("team", f["team"]),
                  ("project", f["project_key"]), ("assignee", f["assignee"] or "unassigned"),
-                 ("state", f"{state_label(f['current_status'])} ({f['current_raw_status'] or 'created'})"),
+                 ("state", f"{outcome_label(f['current_status'], f['outcome'])} ({f['current_raw_status'] or 'created'})"),
+                 ("resolution", f["resolution"] or "-"),
+                 ("kind", "sub-task" if f["is_subtask"] else "epic" if f["is_epic"] else "standard issue"),
                  ("created", when(f["created_at"])), ("cycle start", when(f["first_in_progress_at"])),
                  ("done", when(f["done_at"])), ("cycle time", duration(f["cycle_time_hours"])),
                  ("lead time", duration(f["lead_time_hours"])), ("age", duration(f["age_hours"])),

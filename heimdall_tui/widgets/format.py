@@ -32,6 +32,11 @@ def state_label(state: str | None) -> str:
     return STATE_LABELS.get(state, state or DASH)
 
 
+def outcome_label(state: str | None, outcome: str | None) -> str:
+    """The state, with a done item that was discarded (Won't Do, Duplicate, ...) said so."""
+    return "done: discarded" if outcome == "discarded" else state_label(state)
+
+
 def number(value: float | None, digits: int = 0, unit: str = "") -> str:
     """`1,234`, `12.5` (digits=1), `—` for no value."""
     if value is None:

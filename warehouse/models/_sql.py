@@ -1,6 +1,6 @@
 """SQL fragments shared by several models, so each idea is written once."""
 
-from warehouse.statusmap import ACTIVE_STATES, CANONICAL_STATES, UNKNOWN
+from warehouse.statusmap import ACTIVE_STATES, CANONICAL_STATES, UNKNOWN, Workflow, parse_workflow
 
 ACTIVE = "(" + ", ".join(f"'{s}'" for s in ACTIVE_STATES) + ")"
 STATES = CANONICAL_STATES + (UNKNOWN,)
@@ -22,3 +22,14 @@ DAY_GRID = """
         INTERVAL 1 DAY
     ) t(d)
 """
+
+
+def stored_workflow(con) -> Workflow:
+    """The workflow rules the warehouse was built with (meta.workflow), else the defaults."""
+    stored = con.execute("SELECT workflow FROM meta").fetchall()[0][0]
+    return parse_workflow(stored, "stored in meta") if stored else Workflow()
+
+
+def literal(text: str) -> str:
+    """A SQL string literal (for values from the user's own workflow file in view definitions)."""
+    return "'" + text.replace("'", "''") + "'"

@@ -8,7 +8,7 @@ MODELS = (
         name="fct_daily_state_counts",
         depends_on=("fct_status_periods", "stg_issues", "meta"),
         description=(
-            "Issues in each canonical state at the end of each UTC day (the as_of instant on the "
+            "Flow items in each canonical state at the end of each UTC day (the as_of instant on the "
             "last day), per team, project and issue type: the cumulative flow diagram's data. A "
             "period counts on day D when entered_at <= end of D < exited_at."
         ),
@@ -20,7 +20,7 @@ MODELS = (
             states AS (SELECT * FROM (VALUES {_STATES}) s(canonical_status)),
             periods AS (
                 SELECT p.entered_at, p.exited_at, p.canonical_status, i.team, i.project_key, i.issue_type
-                FROM fct_status_periods p JOIN stg_issues i USING (issue_id)
+                FROM fct_status_periods p JOIN stg_issues i USING (issue_id) WHERE p.is_flow_item
             ),
             deltas AS (
                 SELECT CAST(entered_at - INTERVAL 1 MICROSECOND AS DATE) AS day, team, project_key, issue_type,

@@ -9,7 +9,10 @@ MODELS = (
             "One row per issue: cycle start (first_in_progress_at = first entry into an active "
             "state), done_at (last entry into done, only if currently done), cycle and lead time "
             "in hours, blocked hours (union of blocked windows inside the cycle), reopen count, "
-            "current state and age."
+            "current state and age. outcome: delivered or discarded (a discarding resolution such "
+            "as Won't Do or Duplicate) once done, NULL before; delivered_at = done_at of delivered "
+            "items. is_flow_item: a standard issue (sub-tasks and epics only when the workflow "
+            "file includes them) - the items throughput, WIP, cycle time and triage count."
         ),
         build=f"""
             WITH blocked AS (
@@ -22,6 +25,11 @@ MODELS = (
             SELECT i.issue_id, i.issue_key, i.project_key, i.team, i.issue_type, i.priority,
                    i.assignee, i.reporter, i.estimate_points, i.summary,
                    i.created_at, i.resolved_at, l.first_in_progress_at, l.first_done_at, l.done_at,
+                   i.resolution,
+                   CASE WHEN l.done_at IS NULL THEN NULL WHEN i.is_discard_resolution THEN 'discarded'
+                        ELSE 'delivered' END AS outcome,
+                   CASE WHEN NOT i.is_discard_resolution THEN l.done_at END AS delivered_at,
+                   i.is_subtask, i.is_epic, i.is_flow_item, i.parent_issue_id, i.parent_key, i.data_quality,
                    {hours("l.done_at", "l.first_in_progress_at")} AS cycle_time_hours,
                    {hours("l.done_at", "i.created_at")} AS lead_time_hours,
                    coalesce(b.blocked_hours, 0) AS blocked_hours,
@@ -31,7 +39,7 @@ MODELS = (
                    l.current_status IN {ACTIVE} AS is_active,
                    CASE WHEN l.current_status IN {ACTIVE}
                         THEN {hours(AS_OF, "l.first_in_progress_at")} END AS age_hours,
-                   l.done_at IS NOT NULL AND NOT l.ever_in_progress AS done_without_in_progress,
+                   l.done_at IS NOT NULL AND l.first_in_progress_at IS NULL AS done_without_in_progress,
                    l.has_unknown_status,
                    coalesce(k.blocker_count, 0) AS blocker_count,
                    coalesce(k.late_logged_blockers, 0) AS late_logged_blockers
@@ -51,6 +59,9 @@ MODELS = (
             expect("fct_issue_lifecycle", "done_has_done_at", "current_status <> 'done' OR done_at IS NOT NULL"),
             expect("fct_issue_lifecycle", "done_at_not_after_as_of", f"done_at <= {AS_OF}"),
             expect("fct_issue_lifecycle", "reopen_count_non_negative", "reopen_count >= 0"),
+            accepted_values("fct_issue_lifecycle", "outcome", ("delivered", "discarded")),
+            expect("fct_issue_lifecycle", "outcome_once_done", "(outcome IS NULL) = (done_at IS NULL)"),
+            expect("fct_issue_lifecycle", "changelog_complete", "data_quality IS NULL", severity="warn"),
         ),
     ),
 )

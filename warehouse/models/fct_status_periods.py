@@ -9,28 +9,31 @@ MODELS = (
             "Each issue's timeline as consecutive periods in one status. Period 0 runs from "
             "created_at in the first transition's from-status (todo when there is none); each "
             "transition, in (changed_at, transition_id) order, opens the next. exited_at NULL = "
-            "current; hours are clipped at as_of. is_reopen marks a move out of done; is_backward "
-            "a move back along todo < in_progress < review < done."
+            "current; hours are clipped at as_of. is_reopen marks a move out of done (not an admin "
+            "workflow migration); is_backward a move back along todo < in_progress < review < done. "
+            "is_flow_item is the issue's (periods of sub-tasks and epics are kept for the Investigator)."
         ),
         # One window pass: the creation row (is_creation) sorts first in its issue, and reads
         # the first transition's from-status with lead().
         build=f"""
             WITH rows AS (
-                SELECT issue_id, team, true AS is_creation, CAST(NULL AS BIGINT) AS transition_id,
+                SELECT issue_id, team, is_flow_item, true AS is_creation, CAST(NULL AS BIGINT) AS transition_id,
                        CAST(NULL AS VARCHAR) AS from_status, CAST(NULL AS VARCHAR) AS from_canonical_status,
-                       CAST(NULL AS VARCHAR) AS to_status, CAST(NULL AS VARCHAR) AS canonical_status,
-                       created_at AS entered_at
+                       CAST(NULL AS VARCHAR) AS to_status, CAST(NULL AS VARCHAR) AS from_status_id,
+                       CAST(NULL AS VARCHAR) AS to_status_id,
+                       CAST(NULL AS VARCHAR) AS canonical_status, created_at AS entered_at, false AS is_migration
                 FROM stg_issues
                 UNION ALL
-                SELECT issue_id, team, false, transition_id, from_status, from_canonical_status,
-                       to_status, canonical_status, changed_at
+                SELECT issue_id, team, is_flow_item, false, transition_id, from_status, from_canonical_status,
+                       to_status, from_status_id, to_status_id, canonical_status, changed_at, is_migration
                 FROM stg_transitions
             ),
             periods AS (
-                SELECT issue_id, team,
+                SELECT issue_id, team, is_flow_item,
                        CAST(row_number() OVER w - 1 AS INTEGER) AS period_index,
-                       transition_id,
+                       transition_id, is_migration,
                        CASE WHEN is_creation THEN lead(from_status) OVER w ELSE to_status END AS raw_status,
+                       CASE WHEN is_creation THEN lead(from_status_id) OVER w ELSE to_status_id END AS raw_status_id,
                        CASE WHEN is_creation THEN coalesce(lead(from_canonical_status) OVER w, 'todo')
                             ELSE canonical_status END AS canonical_status,
                        CASE WHEN NOT is_creation
@@ -43,7 +46,8 @@ MODELS = (
             )
             SELECT *,
                    greatest(0, {hours(f"coalesce(exited_at, {AS_OF})", "entered_at")}) AS hours,
-                   coalesce(previous_status = 'done' AND canonical_status NOT IN ('done', 'unknown'), false) AS is_reopen,
+                   coalesce(previous_status = 'done' AND canonical_status NOT IN ('done', 'unknown') AND NOT is_migration,
+                            false) AS is_reopen,
                    coalesce(previous_status <> 'done'
                             AND {STATE_RANK.format(col='canonical_status')} < {STATE_RANK.format(col='previous_status')},
                             false) AS is_backward

@@ -18,7 +18,7 @@ MODELS = (
                 SELECT DISTINCT issue_id FROM stg_blockers
                 WHERE is_valid AND blocked_start <= {AS_OF} AND (blocked_end IS NULL OR blocked_end > {AS_OF})
             )
-            SELECT l.issue_id, l.issue_key, l.team, l.project_key, l.issue_type, l.priority, l.assignee,
+            SELECT l.issue_id, l.issue_key, l.team, l.project_key, l.issue_type, l.priority, l.assignee, l.is_flow_item,
                    l.current_status AS canonical_status, l.current_raw_status AS raw_status,
                    coalesce(l.last_status_change_at, l.created_at) AS last_status_change_at,
                    CASE WHEN l.current_status = 'done' THEN 'done'

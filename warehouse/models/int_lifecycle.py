@@ -22,7 +22,6 @@ MODELS = (
                        arg_max_null(raw_status, period_index) AS current_raw_status,
                        max(period_index) AS transition_count,
                        max(entered_at) FILTER (WHERE period_index > 0) AS last_status_change_at,
-                       bool_or(canonical_status = 'in_progress') AS ever_in_progress,
                        bool_or(canonical_status = 'unknown') AS has_unknown_status
                 FROM fct_status_periods
                 GROUP BY issue_id

@@ -1,51 +1,58 @@
 import duckdb
 
 from warehouse.registry import Model, accepted_values, expect, unique
-from warehouse.models._sql import STATES
-from warehouse.db import has_table
-from warehouse.statusmap import UNKNOWN, Workflow, clean_status, parse_workflow
+from warehouse.models._sql import STATES, stored_workflow
+from warehouse.statusmap import UNKNOWN
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
-    # Resolution runs over the few distinct (team, status) names only; the per-row work
-    # (joining it onto millions of transitions) stays in SQL.
-    stored = con.execute("SELECT workflow FROM meta").fetchall()[0][0]
-    workflow = parse_workflow(stored, "stored in meta") if stored else Workflow()
-    pairs = con.execute(
+    # Resolution runs over the few distinct (team, status name, status id) triples only; the
+    # per-row work (joining it onto millions of transitions) stays in SQL.
+    workflow = stored_workflow(con)
+    triples = con.execute(
         """
-        SELECT DISTINCT i.team, s.status
-        FROM (SELECT issue_id, to_status AS status FROM raw_transitions
-              UNION ALL SELECT issue_id, from_status FROM raw_transitions) s
-        JOIN raw_issues i USING (issue_id)
-        WHERE s.status IS NOT NULL
-        ORDER BY 1, 2
+        WITH seen AS (
+            SELECT DISTINCT i.team, s.status, s.status_id
+            FROM (SELECT issue_id, to_status AS status, to_status_id AS status_id FROM raw_transitions
+                  UNION ALL SELECT issue_id, from_status, from_status_id FROM raw_transitions) s
+            JOIN raw_issues i USING (issue_id)
+            WHERE s.status IS NOT NULL
+        ),
+        -- a status without an id takes the category its name has, when that is unambiguous
+        by_name AS (
+            SELECT lower(status_name) AS name, any_value(category) AS category FROM raw_statuses
+            WHERE category IS NOT NULL GROUP BY 1 HAVING count(DISTINCT category) = 1
+        )
+        SELECT seen.team, seen.status, seen.status_id, coalesce(by_id.category, by_name.category)
+        FROM seen
+        LEFT JOIN raw_statuses by_id ON by_id.status_id = seen.status_id
+        LEFT JOIN by_name ON seen.status_id IS NULL AND by_name.name = lower(seen.status)
+        ORDER BY 1, 2, 3
         """
     ).fetchall()
     con.execute(
         """
-        CREATE TABLE stg_status_map (team VARCHAR, raw_status VARCHAR, clean_status VARCHAR,
-                                     canonical_status VARCHAR, mapped_by VARCHAR, is_drifted BOOLEAN)
+        CREATE TABLE stg_status_map (team VARCHAR, raw_status VARCHAR, status_id VARCHAR, category VARCHAR,
+                                     clean_status VARCHAR, canonical_status VARCHAR, mapped_by VARCHAR,
+                                     is_drifted BOOLEAN)
         """
     )
-    categories = {}
-    if has_table(con, "jira_status_categories"):  # written by the Jira importer
-        categories = {name.casefold(): cat for name, cat in
-                      con.execute("SELECT status_name, category FROM jira_status_categories").fetchall()}
-    rows = [(team, raw, *workflow.resolve(team, raw, categories.get(clean_status(raw).casefold())))
-            for team, raw in pairs]
+    rows = [(team, raw, status_id, category, *workflow.resolve(team, raw, category))
+            for team, raw, status_id, category in triples]
     if rows:
-        placeholders = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(rows))
+        placeholders = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
         con.execute(f"INSERT INTO stg_status_map VALUES {placeholders}", [v for row in rows for v in row])
 
 
 MODELS = (
     Model(
         name="stg_status_map",
-        depends_on=("raw_transitions", "raw_issues", "meta"),
-        description="Every raw status name seen, per team, with its canonical state and how it was mapped.",
+        depends_on=("raw_transitions", "raw_issues", "raw_statuses", "meta"),
+        description=("Every raw status seen, per team, name and status id, with Jira's status category "
+                     "(by id; by name for statuses without one), its canonical state and how it was mapped."),
         build=build,
         tests=(
-            unique("stg_status_map", "team", "raw_status"),
+            unique("stg_status_map", "team", "raw_status", "status_id"),
             accepted_values("stg_status_map", "canonical_status", STATES),
             expect("stg_status_map", "unmapped_status", f"canonical_status <> '{UNKNOWN}'", severity="warn"),
         ),

@@ -1,5 +1,8 @@
 """`heimdall-tui ingest DIR`: load raw_*.csv / raw_*.parquet files that follow the raw contract.
 
+The optional columns and tables (`warehouse.raw.OPTIONAL_COLUMNS`) may be absent, so an
+export of an original HEIMDALL Postgres loads unchanged.
+
 Every rule is checked in SQL over all rows at once. A row that breaks the contract is
 reported with its file and line (CSV: the physical line, header = line 1; Parquet: the
 row number). Without `skip_bad_rows` any bad row aborts the load; with it, bad rows are
@@ -16,7 +19,9 @@ from pathlib import Path
 import duckdb
 
 from warehouse.errors import HeimdallError
+from warehouse.pipeline import Loader
 from warehouse.raw import PLANNED, RAW_TABLES, content_columns, create_empty_raw, insert_raw, latest_event, write_meta
+from warehouse.sources import Options
 
 REQUIRED_TABLES = ("raw_issues", "raw_transitions")
 # Columns that must hold a value, beyond each table's key.
@@ -26,6 +31,7 @@ REQUIRED_VALUES = {
     "raw_sprints": ("team", "start_at", "end_at"),
     "raw_issue_sprint": ("issue_id", "sprint_id", "added_at"),
     "raw_blockers": ("issue_id", "blocked_start"),
+    "raw_statuses": ("status_name",),
 }
 # (table, column) -> (parent table, parent key) for rows that must point at a loaded row.
 REFERENCES = {
@@ -46,7 +52,7 @@ class BadRows(HeimdallError):
 
 
 @dataclass(frozen=True)
-class Source:
+class RawFile:
     table: str
     path: Path
 
@@ -56,7 +62,7 @@ class Source:
         return 2 if self.path.suffix == ".csv" else 1
 
 
-def find_sources(directory: Path) -> list[Source]:
+def find_sources(directory: Path) -> list[RawFile]:
     directory = Path(directory)
     if not directory.is_dir():
         raise HeimdallError(f"{directory} is not a directory")
@@ -66,7 +72,7 @@ def find_sources(directory: Path) -> list[Source]:
         if len(found) > 1:
             raise HeimdallError(f"{directory} has both {found[0].name} and {found[1].name}; keep one")
         if found:
-            sources.append(Source(table, found[0]))
+            sources.append(RawFile(table, found[0]))
         elif table in REQUIRED_TABLES:
             raise HeimdallError(f"{directory} has no {table}.csv or {table}.parquet")
     return sources
@@ -76,7 +82,7 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _read(con: duckdb.DuckDBPyConnection, source: Source) -> tuple[str, set[str]]:
+def _read(con: duckdb.DuckDBPyConnection, source: RawFile) -> tuple[str, set[str]]:
     """Load one file as all-text columns into a scratch table; returns its name and columns."""
     scratch = f"_in_{source.table}"
     # _row is the row's position in the file (rowid is not one inside a transaction); the
@@ -92,27 +98,25 @@ def _read(con: duckdb.DuckDBPyConnection, source: Source) -> tuple[str, set[str]
     except duckdb.Error as exc:
         raise HeimdallError(f"cannot read {source.path.name}: {str(exc).splitlines()[0]}") from None
     present = {r[0] for r in con.execute(f"DESCRIBE {scratch}").fetchall()}
-    for column in content_columns(source.table):
+    for column in content_columns(source.table, optional=False):
         if column not in present:
             raise HeimdallError(f"{source.path.name}: missing column '{column}'")
     return scratch, present
 
 
-def _rules(source: Source, scratch: str, as_of: datetime | None) -> list[str]:
+def _rules(source: RawFile, scratch: str, present: set[str], as_of: datetime | None) -> list[str]:
     """SELECT statements yielding (_row, reason) for each way a row can break the contract."""
     table = source.table
     key = RAW_TABLES[table][0][0]
     rules = [
         f"SELECT _row, 'missing {key}' FROM {scratch} WHERE nullif(trim({key}), '') IS NULL",
-        f"SELECT _row, '{key} ' || {key} || ' is not an integer' FROM {scratch} "
-        f"WHERE nullif(trim({key}), '') IS NOT NULL AND try_cast(trim({key}) AS BIGINT) IS NULL",
         f"SELECT _row, 'duplicate {key} ' || trim({key}) FROM {scratch} "
         f"QUALIFY nullif(trim({key}), '') IS NOT NULL AND row_number() OVER (PARTITION BY trim({key}) ORDER BY _row) > 1",
     ]
     for column in REQUIRED_VALUES[table]:
         rules.append(f"SELECT _row, 'missing {column}' FROM {scratch} WHERE nullif(trim({column}), '') IS NULL")
     for column, kind in RAW_TABLES[table]:
-        if column == key or column == "source_hash":
+        if column == "source_hash" or column not in present:
             continue
         value = f"nullif(trim({column}), '')"
         if kind == "TIMESTAMPTZ":
@@ -121,14 +125,16 @@ def _rules(source: Source, scratch: str, as_of: datetime | None) -> list[str]:
             if as_of is not None and (table, column) != PLANNED:
                 rules.append(f"SELECT _row, '{column} ' || {column} || ' is after --as-of' FROM {scratch} "
                              f"WHERE try_cast({value} AS TIMESTAMPTZ) > TIMESTAMPTZ '{as_of.isoformat()}'")
-        elif kind in ("BIGINT", "INTEGER"):
-            rules.append(f"SELECT _row, '{column} ' || {column} || ' is not an integer' FROM {scratch} "
+        elif kind in ("BIGINT", "INTEGER", "BOOLEAN"):
+            expected = "true or false" if kind == "BOOLEAN" else "an integer"
+            rules.append(f"SELECT _row, '{column} ' || {column} || ' is not {expected}' FROM {scratch} "
                          f"WHERE {value} IS NOT NULL AND try_cast({value} AS {kind}) IS NULL")
     return rules
 
 
-def _bad_rows(con, source: Source, scratch: str, as_of: datetime | None, loaded: dict[str, str]) -> list[tuple[int, str]]:
-    rules = _rules(source, scratch, as_of)
+def _bad_rows(con, source: RawFile, scratch: str, present: set[str], as_of: datetime | None,
+              loaded: dict[str, str]) -> list[tuple[int, str]]:
+    rules = _rules(source, scratch, present, as_of)
     for (table, column), (parent, parent_key) in REFERENCES.items():
         if table != source.table:
             continue
@@ -149,16 +155,30 @@ def _bad_rows(con, source: Source, scratch: str, as_of: datetime | None, loaded:
     ).fetchall()
 
 
-def _typed(source: Source, scratch: str, present: set[str], bad: str) -> str:
+def _typed(source: RawFile, scratch: str, present: set[str], bad: str) -> str:
     """The good rows of a scratch table, typed; a given source_hash is kept."""
-    casts = ", ".join(c if t == "VARCHAR" else f"try_cast(nullif(trim({c}), '') AS {t}) AS {c}"
+    casts = ", ".join(f"CAST(NULL AS {t}) AS {c}" if c not in present else
+                      c if t == "VARCHAR" else f"try_cast(nullif(trim({c}), '') AS {t}) AS {c}"
                       for c, t in RAW_TABLES[source.table] if c != "source_hash")
     hash_col = ", nullif(trim(source_hash), '') AS source_hash" if "source_hash" in present else ""
     return f"(SELECT {casts}{hash_col} FROM {scratch} WHERE _row NOT IN (SELECT _row FROM {bad}))"
 
 
+class RawContractFiles:
+    name = "raw contract"
+
+    def recognises(self, paths: list[Path]) -> bool:
+        """A single folder holding raw_issues.csv or raw_issues.parquet."""
+        return len(paths) == 1 and Path(paths[0]).is_dir() and any(
+            (Path(paths[0]) / f"raw_issues{ext}").exists() for ext in (".csv", ".parquet"))
+
+    def loader(self, paths: list[Path], options: Options) -> Loader:
+        return load_directory(paths[0], skip_bad_rows=options.skip_bad_rows, as_of=options.as_of,
+                              workflow=options.workflow)
+
+
 def load_directory(directory: Path, *, skip_bad_rows: bool, as_of: datetime | None,
-                   workflow: str | None = None):
+                   workflow: str | None = None) -> Loader:
     """Validate the files up front (so a bad directory fails before any file is touched)
     and return a loader for `warehouse.pipeline.materialise`."""
     sources = find_sources(directory)
@@ -176,7 +196,7 @@ def load_directory(directory: Path, *, skip_bad_rows: bool, as_of: datetime | No
                 loaded[table] = table
                 continue
             scratch, present = _read(con, source)
-            bad = _bad_rows(con, source, scratch, as_of, loaded)
+            bad = _bad_rows(con, source, scratch, present, as_of, loaded)
             con.execute(f"CREATE TEMP TABLE _bad_{table} (_row BIGINT)")
             if bad:
                 skipped.extend({"file": source.path.name, "line": line, "reason": reason} for line, reason in bad)
@@ -191,3 +211,6 @@ def load_directory(directory: Path, *, skip_bad_rows: bool, as_of: datetime | No
         write_meta(con, source="ingest", as_of=effective, workflow=workflow, skipped_rows=skipped)
 
     return load
+
+
+SOURCE = RawContractFiles()

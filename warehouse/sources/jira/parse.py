@@ -1,0 +1,509 @@
+"""Jira REST output -> the raw contract, set-based in DuckDB's JSON functions.
+
+A file holds search pages (`{"issues": [...]}` from /search or /search/jql with
+expand=changelog), single issues (/issue/{key}?expand=changelog), newline-delimited issues,
+the status list (/rest/api/2/status) or an agile board configuration; a folder holds any of
+these. Python only lists files; every issue, history and item is handled in SQL.
+
+Mapping:
+- issues by their numeric id (a Key change, an issue moved between projects, stays one issue);
+  the same issue in several files keeps the copy with the latest `fields.updated`; ids of
+  several Jira sites in one warehouse are qualified by the site of their `self` URL;
+- team = `team_field` (components, labels or a custom field) else the project key;
+- resolution, the hierarchy (issuetype.subtask / hierarchyLevel: -1 sub-task, 0 standard,
+  1 epic) and the parent;
+- transitions from changelog `status` items with their status ids, ordered by time then
+  history id, whatever order Jira returned them in; one in the same history as a `Workflow`
+  change is an admin scheme migration. An issue with no status change gets its current status
+  at creation. When the changelog is incomplete (`changelog.total` above the histories
+  present) or ends in another status than `fields.status`, the current status is taken from
+  `fields.status` and the issue carries a data-quality note;
+- status ids -> Jira's status categories from every status object in the files (the status
+  list, `fields.status`, parents, sub-tasks, linked issues) into `raw_statuses`;
+- blocker windows from the Flagged field (set = a value, cleared = empty; a flag never cleared
+  stays open, so it runs to done or as_of);
+- sprints from the Sprint field's current value (Cloud objects or legacy greenhopper strings)
+  and membership from its changelog (ids in from/to); a sprint present only from the start
+  counts from the issue's creation.
+
+With an explicit as_of, what happened after it is left out (and counted in the notes).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from warehouse.errors import HeimdallError
+from warehouse.pipeline import Loader
+from warehouse.raw import insert_raw, latest_event, write_meta
+from warehouse.sources import Options
+
+SUFFIXES = (".json", ".ndjson", ".jsonl")
+# A site's ids are shifted by this much times its number when several sites share a warehouse.
+SITE_STRIDE = 10**12
+
+
+class BadRecords(HeimdallError):
+    """Issue records that cannot be read; `rows` are dicts with file, record, key, reason."""
+
+    def __init__(self, rows: list[dict]):
+        self.rows = rows
+        super().__init__(f"{len(rows)} Jira record(s) cannot be read; nothing was changed "
+                         f"(fix them, or pass --skip-bad-rows to load the rest and list them in meta)")
+
+
+def describe_record(row: dict) -> str:
+    """`file: record N (KEY): reason` - records count from 1 within their file."""
+    return f"{row['file']}: record {row['record']}" + (f" ({row['key']})" if row["key"] else "") + f": {row['reason']}"
+
+
+def find_files(sources: list[Path]) -> list[Path]:
+    files = []
+    for source in map(Path, sources):
+        if source.is_dir():
+            files.extend(sorted(p for p in source.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()))
+        elif source.is_file():
+            files.append(source)
+        else:
+            raise HeimdallError(f"{source} does not exist")
+    if not files:
+        raise HeimdallError(f"no Jira JSON files in {', '.join(map(str, sources))}")
+    return files
+
+
+def _list(paths: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+
+
+READER = "read_json_objects({files}, filename = true, format = 'auto', maximum_object_size = 1073741824)"
+
+
+def _read_documents(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
+    try:
+        con.execute(f"""CREATE TEMP TABLE j_docs AS
+                        SELECT json AS doc, filename, row_number() OVER () AS ordinal
+                        FROM {READER.format(files=_list(files))}""")
+    except duckdb.Error:
+        _name_unreadable(files)
+        raise
+    stray = con.execute("""
+        SELECT filename FROM j_docs
+        WHERE NOT coalesce(json_type(doc->'issues') = 'ARRAY'
+                           OR (doc->>'key' IS NOT NULL AND json_type(doc->'fields') = 'OBJECT')
+                           OR json_type(doc->'statusCategory') = 'OBJECT'
+                           OR json_type(doc->'columnConfig') = 'OBJECT', false)
+        LIMIT 1""").fetchall()
+    if stray:
+        raise HeimdallError(f"{stray[0][0]}: not a Jira response (expected an issue, a search page, "
+                            f"the status list or a board configuration)")
+
+
+def _name_unreadable(files: list[Path]) -> None:
+    """Find the file that broke the read, on a fresh connection: the build's transaction
+    is aborted and would blame every file."""
+    with duckdb.connect() as probe:
+        for f in files:
+            try:
+                probe.execute(f"SELECT count(*) FROM {READER.format(files=_list([f]))}").fetchall()
+            except duckdb.Error as exc:
+                raise HeimdallError(f"{f}: not valid JSON ({str(exc).splitlines()[0][:120]})") from None
+
+
+def _team(field: str | None) -> str:
+    project = "j->'fields'->'project'->>'key'"
+    if field in (None, "project"):
+        return project
+    if field == "components":
+        return f"coalesce(j->'fields'->'components'->0->>'name', {project})"
+    if field == "labels":
+        return f"coalesce(j->'fields'->'labels'->>0, {project})"
+    safe = field.replace("'", "")
+    return f"coalesce(j->'fields'->'{safe}'->>'value', j->'fields'->>'{safe}', {project})"
+
+
+def _site(url: str) -> str:
+    return f"coalesce(lower(regexp_extract({url}, '^[a-zA-Z]+://([^/]+)', 1)), '')"
+
+
+def _issue_id(site_no: str, raw_id: str) -> str:
+    return f"({site_no} * {SITE_STRIDE} + try_cast({raw_id} AS BIGINT))"
+
+
+class JiraFiles:
+    name = "jira"
+
+    def recognises(self, paths: list[Path]) -> bool:
+        return True  # the catch-all: anything that is not the raw contract is read as Jira JSON
+
+    def loader(self, paths: list[Path], options: Options) -> Loader:
+        """Validate the files up front and return a loader for `warehouse.pipeline.materialise`."""
+        files = find_files(paths)
+        as_of = options.as_of
+        if as_of is not None and as_of.tzinfo is None:
+            as_of = as_of.replace(tzinfo=timezone.utc)
+
+        def load(con: duckdb.DuckDBPyConnection) -> None:
+            _read_documents(con, files)
+            notes = _records(con, options.skip_bad_rows, paths)
+            skipped = notes.pop("skipped")
+            _sites(con)
+            _statuses(con)
+            con.execute("DROP TABLE j_docs")  # the raw pages are the largest thing held: free them early
+            _issues(con, options)
+            _items(con)
+            _transitions(con)
+            _blockers(con)
+            _sprints(con)
+            con.execute("DROP TABLE j_issues")
+            notes["incomplete"] = con.execute("SELECT count(data_quality) FROM j_raw_issues").fetchall()[0][0]
+            notes["after_as_of"] = _cut(con, as_of) if as_of is not None else 0
+            for table, relation in (("raw_issues", "j_raw_issues"), ("raw_transitions", "j_transitions"),
+                                    ("raw_sprints", "j_sprints"), ("raw_issue_sprint", "j_issue_sprint"),
+                                    ("raw_blockers", "j_blockers"), ("raw_statuses", "j_statuses")):
+                insert_raw(con, table, relation)
+            write_meta(con, source="jira", as_of=as_of or latest_event(con), workflow=options.workflow,
+                       skipped_rows=skipped, notes=_describe(notes))
+
+        return load
+
+
+SOURCE = JiraFiles()
+
+
+def _describe(counts: dict[str, int]) -> list[str]:
+    text = {"duplicates": "{n:,} issue(s) found in several files: the copy with the latest fields.updated was kept",
+            "after_as_of": "{n:,} event(s) after --as-of were left out",
+            "incomplete": "{n:,} issue(s) with an incomplete changelog: their current status comes from fields.status"}
+    return [text[k].format(n=n) for k, n in counts.items() if n]
+
+
+def _records(con: duckdb.DuckDBPyConnection, skip_bad_rows: bool, paths: list[Path]) -> dict:
+    """Every issue record with its file and position, checked; the good ones, one per issue
+    (the latest `fields.updated` wins), into j_issues."""
+    con.execute("""
+        CREATE TEMP TABLE j_records AS
+        WITH raw AS (
+            SELECT doc AS j, filename, ordinal, 0 AS idx FROM j_docs
+            WHERE doc->>'key' IS NOT NULL AND json_type(doc->'fields') = 'OBJECT'
+            UNION ALL
+            SELECT i.j, filename, ordinal, i.idx FROM j_docs,
+                   unnest(from_json(doc->'issues', '["JSON"]')) WITH ORDINALITY AS i(j, idx)
+            WHERE json_type(doc->'issues') = 'ARRAY'
+        )
+        SELECT j, filename, row_number() OVER (PARTITION BY filename ORDER BY ordinal, idx) AS record
+        FROM raw
+    """)
+    con.execute("""
+        CREATE TEMP TABLE j_bad AS
+        SELECT filename, record, j->>'key' AS key, concat_ws('; ',
+               CASE WHEN try_cast(j->>'id' AS BIGINT) IS NULL THEN 'no numeric id' END,
+               CASE WHEN nullif(j->>'key', '') IS NULL THEN 'no key' END,
+               CASE WHEN try_cast(j->'fields'->>'created' AS TIMESTAMPTZ) IS NULL
+                    THEN 'fields.created is missing or not a date' END,
+               CASE WHEN json_type(j->'changelog'->'histories') NOT IN ('ARRAY', 'NULL')
+                    THEN 'changelog.histories is not a list'
+                    WHEN list_bool_or(list_transform(
+                             from_json(coalesce(j->'changelog'->'histories', '[]'), '["JSON"]'),
+                             lambda h: try_cast(h->>'created' AS TIMESTAMPTZ) IS NULL
+                                  OR json_type(h->'items') IS DISTINCT FROM 'ARRAY'))
+                    THEN 'a changelog history without a date or items' END) AS reason
+        FROM j_records
+        WHERE try_cast(j->>'id' AS BIGINT) IS NULL OR nullif(j->>'key', '') IS NULL
+           OR try_cast(j->'fields'->>'created' AS TIMESTAMPTZ) IS NULL
+           OR json_type(j->'changelog'->'histories') NOT IN ('ARRAY', 'NULL')
+           OR list_bool_or(list_transform(from_json(coalesce(j->'changelog'->'histories', '[]'), '["JSON"]'),
+                 lambda h: try_cast(h->>'created' AS TIMESTAMPTZ) IS NULL OR json_type(h->'items') IS DISTINCT FROM 'ARRAY'))
+    """)
+    bad = [{"file": f, "record": r, "key": k, "reason": why} for f, r, k, why in
+           con.execute("SELECT * FROM j_bad ORDER BY filename, record").fetchall()]
+    if bad and not skip_bad_rows:
+        raise BadRecords(bad)
+    con.execute(f"""
+        CREATE TEMP TABLE j_issues AS
+        SELECT j, {_site("j->>'self'")} AS site FROM j_records r
+        WHERE NOT EXISTS (SELECT 1 FROM j_bad b WHERE b.filename = r.filename AND b.record = r.record)
+        QUALIFY row_number() OVER (PARTITION BY site, j->>'id'
+                                   ORDER BY try_cast(j->'fields'->>'updated' AS TIMESTAMPTZ) DESC NULLS LAST,
+                                            r.filename DESC, r.record DESC) = 1
+    """)
+    good, kept = con.execute("SELECT (SELECT count(*) FROM j_records) - (SELECT count(*) FROM j_bad), "
+                             "(SELECT count(*) FROM j_issues)").fetchall()[0]
+    if not kept:
+        raise HeimdallError(f"no Jira issues in {', '.join(map(str, paths))}")
+    con.execute("DROP TABLE j_records")
+    return {"skipped": bad, "duplicates": good - kept}
+
+
+def _sites(con: duckdb.DuckDBPyConnection) -> None:
+    """Number the Jira sites: 0 for all when there is one, else 1.. in name order."""
+    con.execute("""
+        CREATE TEMP TABLE j_sites AS
+        WITH s AS (SELECT DISTINCT site FROM j_issues)
+        SELECT site, CASE WHEN (SELECT count(*) FROM s WHERE site <> '') > 1
+                          THEN row_number() OVER (ORDER BY site) ELSE 0 END AS site_no
+        FROM s
+    """)
+    clash = con.execute("""
+        SELECT j->>'key', list_sort(list(DISTINCT site)) FROM j_issues
+        GROUP BY 1 HAVING count(DISTINCT site) > 1 LIMIT 1""").fetchall()
+    if clash:
+        key, sites = clash[0]
+        raise HeimdallError(f"issue key {key} comes from several Jira sites ({', '.join(sites)}); "
+                            f"import each site into its own warehouse")
+
+
+def _status_key(site: str, status_id: str) -> str:
+    """A status id, qualified by its site when several sites share the warehouse."""
+    return (f"CASE WHEN {status_id} IS NULL THEN NULL "
+            f"WHEN (SELECT max(site_no) FROM j_sites) > 0 THEN {site} || '/' || {status_id} ELSE {status_id} END")
+
+
+def _statuses(con: duckdb.DuckDBPyConnection) -> None:
+    """Status id -> name and category from every status object in the files."""
+    paths = ("'$.fields.status'", "'$.fields.parent.fields.status'")
+    nested = ("subtasks", "issuelinks")
+    con.execute(f"""
+        CREATE TEMP TABLE j_status_objects AS
+        SELECT doc AS s, {_site("doc->>'self'")} AS site, 0 AS rank FROM j_docs
+        WHERE json_type(doc->'statusCategory') = 'OBJECT'
+        UNION ALL
+        SELECT s, site, 1 FROM (
+            SELECT unnest([{', '.join(f'j->{p}' for p in paths)}]) AS s, site FROM j_issues
+            UNION ALL
+            SELECT unnest([o->'fields'->'status', o->'inwardIssue'->'fields'->'status',
+                           o->'outwardIssue'->'fields'->'status']), site
+            FROM j_issues, unnest(from_json(coalesce(j->'fields'->'{nested[0]}', '[]'), '["JSON"]')
+                                  || from_json(coalesce(j->'fields'->'{nested[1]}', '[]'), '["JSON"]')) AS t(o)
+        ) WHERE json_type(s) = 'OBJECT'
+    """)
+    con.execute(f"""
+        CREATE TEMP TABLE j_statuses AS
+        SELECT {_status_key("site", "s->>'id'")} AS status_id,
+               arg_min(s->>'name', rank) AS status_name,
+               arg_min(s->'statusCategory'->>'key', rank) FILTER (
+                   WHERE s->'statusCategory'->>'key' IN ('new', 'indeterminate', 'done')) AS category
+        FROM j_status_objects WHERE s->>'id' IS NOT NULL
+        GROUP BY ALL
+    """)
+    con.execute("DROP TABLE j_status_objects")
+
+
+def _issues(con: duckdb.DuckDBPyConnection, options: Options) -> None:
+    field = options.points_field
+    points = (f"try_cast(try_cast(j->'fields'->>'{field.replace(chr(39), '')}' AS DOUBLE) AS INTEGER)"
+              if field else "CAST(NULL AS INTEGER)")
+    con.execute(f"""
+        CREATE TEMP TABLE j_raw_issues AS
+        SELECT {_issue_id("s.site_no", "j->>'id'")} AS issue_id, j->>'key' AS issue_key, i.site,
+               j->'fields'->'project'->>'key' AS project_key, {_team(options.team_field)} AS team,
+               j->'fields'->'issuetype'->>'name' AS issue_type, j->'fields'->'priority'->>'name' AS priority,
+               j->'fields'->>'created' AS created_at, j->'fields'->>'resolutiondate' AS resolved_at,
+               j->'fields'->'assignee'->>'displayName' AS assignee,
+               j->'fields'->'reporter'->>'displayName' AS reporter, {points} AS estimate_points,
+               j->'fields'->>'summary' AS summary,
+               j->'fields'->'resolution'->>'name' AS resolution,
+               CASE WHEN try_cast(j->'fields'->'issuetype'->>'subtask' AS BOOLEAN) THEN -1
+                    ELSE coalesce(try_cast(j->'fields'->'issuetype'->>'hierarchyLevel' AS INTEGER),
+                                  CASE WHEN lower(j->'fields'->'issuetype'->>'name') = 'epic' THEN 1 ELSE 0 END)
+               END AS hierarchy_level,
+               {_issue_id("s.site_no", "j->'fields'->'parent'->>'id'")} AS parent_issue_id,
+               j->'fields'->'parent'->>'key' AS parent_key,
+               j->'fields'->'status'->>'name' AS current_status,
+               {_status_key("i.site", "j->'fields'->'status'->>'id'")} AS current_status_id,
+               coalesce(try_cast(j->'fields'->>'statuscategorychangedate' AS TIMESTAMPTZ),
+                        try_cast(j->'fields'->>'updated' AS TIMESTAMPTZ)) AS status_since,
+               try_cast(j->'changelog'->>'total' AS BIGINT) AS changelog_total,
+               json_array_length(coalesce(j->'changelog'->'histories', '[]')) AS changelog_present,
+               CAST(NULL AS VARCHAR) AS data_quality
+        FROM j_issues i JOIN j_sites s USING (site)
+    """)
+
+
+def _items(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""
+        CREATE TEMP TABLE j_items AS
+        SELECT i.issue_id, i.site, try_cast(h.h->>'id' AS BIGINT) AS history_id,
+               CAST(h.h->>'created' AS TIMESTAMPTZ) AS changed_at, h.h->'author'->>'displayName' AS actor,
+               it.idx, lower(coalesce(it.item->>'field', '')) AS field, it.item->>'fieldId' AS field_id,
+               it.item->>'from' AS from_value, it.item->>'fromString' AS from_string,
+               it.item->>'to' AS to_value, it.item->>'toString' AS to_string,
+               -- an admin moving issues to another workflow scheme changes status in the same history
+               list_contains(list_transform(from_json(h.h->'items', '["JSON"]'),
+                                            lambda x: lower(x->>'field')), 'workflow') AS in_migration
+        FROM (SELECT {_issue_id("s.site_no", "j->>'id'")} AS issue_id, i.site, j
+              FROM j_issues i JOIN j_sites s USING (site)) i,
+             unnest(from_json(i.j->'changelog'->'histories', '["JSON"]')) AS h(h),
+             unnest(from_json(h.h->'items', '["JSON"]')) WITH ORDINALITY AS it(item, idx)
+    """)
+
+
+def _transitions(con: duckdb.DuckDBPyConnection) -> None:
+    """Status items; the current status at creation when there is none; the current status
+    from fields.status when the changelog does not end there."""
+    con.execute(f"""
+        CREATE TEMP TABLE j_status_items AS
+        SELECT issue_id, changed_at, history_id, idx, from_string AS from_status, to_string AS to_status,
+               {_status_key("site", "from_value")} AS from_status_id,
+               {_status_key("site", "to_value")} AS to_status_id, actor, in_migration AS is_migration
+        FROM j_items WHERE field = 'status' OR field_id = 'status'
+    """)
+    con.execute("""
+        CREATE TEMP TABLE j_ends AS
+        SELECT i.issue_id, i.current_status, i.current_status_id, i.reporter, i.created_at, i.status_since,
+               l.to_status AS last_status, l.to_status_id AS last_status_id, l.changed_at AS last_at,
+               coalesce(i.changelog_total > i.changelog_present, false) AS capped
+        FROM j_raw_issues i
+        LEFT JOIN (SELECT * FROM j_status_items
+                   QUALIFY row_number() OVER (PARTITION BY issue_id ORDER BY changed_at DESC, history_id DESC,
+                                                                          idx DESC) = 1) l USING (issue_id)
+    """)
+    con.execute("""
+        CREATE TEMP TABLE j_drift AS
+        SELECT *, last_status IS NOT NULL AND i.current_status IS NOT NULL
+                  AND CASE WHEN current_status_id IS NOT NULL AND last_status_id IS NOT NULL
+                           THEN current_status_id <> last_status_id
+                           ELSE current_status <> last_status END AS differs
+        FROM j_ends i
+    """)
+    con.execute("""
+        CREATE TEMP TABLE j_transitions AS
+        SELECT row_number() OVER (ORDER BY issue_id, changed_at, history_id, idx) AS transition_id, * FROM (
+            SELECT issue_id, from_status, to_status, changed_at, actor, from_status_id, to_status_id, is_migration,
+                   history_id, idx
+            FROM j_status_items
+            UNION ALL  -- no status change at all: the current status since creation
+            SELECT issue_id, NULL, current_status, CAST(created_at AS TIMESTAMPTZ), reporter, NULL,
+                   current_status_id, false, -1, 0
+            FROM j_drift WHERE last_status IS NULL AND current_status IS NOT NULL
+            UNION ALL  -- the changelog stops short of the current status
+            SELECT issue_id, last_status, current_status, greatest(last_at, coalesce(status_since, last_at)), NULL,
+                   last_status_id, current_status_id, false, 9223372036854775807, 0
+            FROM j_drift WHERE differs
+        )
+    """)
+    con.execute("""
+        UPDATE j_raw_issues i SET data_quality = d.note FROM (
+            SELECT issue_id, CASE
+                WHEN d.differs THEN 'changelog ends in ' || d.last_status || ' but the issue is in '
+                                    || d.current_status || ': the current status comes from fields.status'
+                ELSE 'changelog incomplete: ' || r.changelog_present || ' of ' || r.changelog_total
+                     || ' histories' END AS note
+            FROM j_drift d JOIN j_raw_issues r USING (issue_id) WHERE d.differs OR d.capped
+        ) d WHERE d.issue_id = i.issue_id
+    """)
+    con.execute("DROP TABLE j_status_items; DROP TABLE j_ends; DROP TABLE j_drift")
+
+
+def _blockers(con: duckdb.DuckDBPyConnection) -> None:
+    """Flagged: a window from each set to the next clear (open when never cleared)."""
+    con.execute("""
+        CREATE TEMP TABLE j_blockers AS
+        WITH flags AS (
+            SELECT issue_id, changed_at, history_id, coalesce(to_string, '') <> '' AS is_set,
+                   coalesce(to_string, '') AS reason
+            FROM j_items WHERE field = 'flagged'
+        ),
+        windows AS (
+            SELECT *, min(CASE WHEN NOT is_set THEN changed_at END) OVER (
+                       PARTITION BY issue_id ORDER BY changed_at, history_id
+                       ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS cleared_at,
+                   lag(is_set) OVER (PARTITION BY issue_id ORDER BY changed_at, history_id) AS was_set
+            FROM flags
+        )
+        SELECT row_number() OVER (ORDER BY issue_id, changed_at) AS blocker_id, issue_id,
+               'Flagged: ' || reason AS reason, changed_at AS blocked_start, cleared_at AS blocked_end,
+               changed_at AS logged_at
+        FROM windows WHERE is_set AND NOT coalesce(was_set, false)
+    """)
+
+
+def _sprints(con: duckdb.DuckDBPyConnection) -> None:
+    """Sprints from the Sprint field's current values; membership from its changelog."""
+    field = con.execute("SELECT any_value(field_id) FROM j_items WHERE field = 'sprint'").fetchall()[0][0]
+    field = (field or "customfield_10020").replace("'", "")
+    con.execute(f"""
+        CREATE TEMP TABLE j_sprint_values AS
+        SELECT i.issue_id, i.team, s.site_no, CAST(i.created_at AS TIMESTAMPTZ) AS created_at, v.v
+        FROM (SELECT j->>'id' AS raw_id, site, j->'fields'->'{field}' AS sprints FROM j_issues) f
+        JOIN j_sites s USING (site)
+        JOIN j_raw_issues i ON i.issue_id = {_issue_id("s.site_no", "f.raw_id")},
+             unnest(from_json(coalesce(f.sprints, '[]'), '["JSON"]')) AS v(v)
+    """)
+    legacy_id = "coalesce(v->>'id', regexp_extract(v->>'$', 'id=(\\d+)', 1))"
+    con.execute(f"""
+        CREATE TEMP TABLE j_sprint_objects AS
+        SELECT issue_id, team, created_at, {_issue_id("site_no", legacy_id)} AS sprint_id,
+               coalesce(v->>'name', nullif(regexp_extract(v->>'$', 'name=([^,\\]]*)', 1), '')) AS sprint_name,
+               coalesce(v->>'startDate', nullif(regexp_extract(v->>'$', 'startDate=([^,\\]]*)', 1), '<null>')) AS start_at,
+               coalesce(v->>'endDate', nullif(regexp_extract(v->>'$', 'endDate=([^,\\]]*)', 1), '<null>')) AS end_at,
+               coalesce(v->>'goal', nullif(regexp_extract(v->>'$', 'goal=([^,\\]]*)', 1), '<null>')) AS goal
+        FROM j_sprint_values
+    """)
+    con.execute("""
+        CREATE TEMP TABLE j_sprints AS
+        SELECT sprint_id, mode(team) AS team, any_value(sprint_name) AS sprint_name,
+               any_value(start_at) AS start_at, any_value(end_at) AS end_at, any_value(goal) AS goal
+        FROM j_sprint_objects
+        WHERE sprint_id IS NOT NULL AND try_cast(start_at AS TIMESTAMPTZ) IS NOT NULL
+          AND try_cast(end_at AS TIMESTAMPTZ) IS NOT NULL
+        GROUP BY sprint_id
+    """)
+    con.execute(f"""
+        CREATE TEMP TABLE j_issue_sprint AS
+        WITH moves AS (
+            SELECT m.issue_id, changed_at, history_id, s.site_no,
+                   list_filter(string_split(replace(coalesce(from_value, ''), ' ', ''), ','), lambda x: x <> '') AS before,
+                   list_filter(string_split(replace(coalesce(to_value, ''), ' ', ''), ','), lambda x: x <> '') AS after
+            FROM j_items m JOIN j_sites s USING (site) WHERE field = 'sprint'
+        ),
+        events AS (
+            SELECT issue_id, changed_at, history_id, {_issue_id("site_no", "s")} AS sprint_id, true AS added
+            FROM moves, unnest(list_filter(after, lambda x: NOT list_contains(before, x))) AS t(s)
+            UNION ALL
+            SELECT issue_id, changed_at, history_id, {_issue_id("site_no", "s")}, false
+            FROM moves, unnest(list_filter(before, lambda x: NOT list_contains(after, x))) AS t(s)
+            UNION ALL  -- in a sprint from creation: no changelog item added it
+            SELECT o.issue_id, o.created_at, -1, o.sprint_id, true FROM j_sprint_objects o
+            WHERE NOT EXISTS (SELECT 1 FROM moves m WHERE m.issue_id = o.issue_id
+                              AND list_contains(list_transform(m.after, lambda x: {_issue_id("m.site_no", "x")}),
+                                                o.sprint_id))
+        ),
+        spans AS (
+            SELECT *, min(CASE WHEN NOT added THEN changed_at END) OVER (
+                       PARTITION BY issue_id, sprint_id ORDER BY changed_at, history_id
+                       ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS removed_at
+            FROM events
+        )
+        SELECT row_number() OVER (ORDER BY issue_id, sprint_id, changed_at) AS id, issue_id, sprint_id,
+               changed_at AS added_at, removed_at
+        FROM spans WHERE added AND sprint_id IN (SELECT sprint_id FROM j_sprints)
+    """)
+    con.execute("DROP TABLE j_sprint_values; DROP TABLE j_sprint_objects")
+
+
+def _cut(con: duckdb.DuckDBPyConnection, as_of: datetime) -> int:
+    """Leave out what happened after as_of; returns how many events that was. An as_of
+    before every issue's creation is an error, not an empty warehouse."""
+    first = con.execute("SELECT min(CAST(created_at AS TIMESTAMPTZ)) FROM j_raw_issues").fetchall()[0][0]
+    if first is not None and first > as_of:
+        raise HeimdallError(f"--as-of {as_of.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC is before the first "
+                            f"issue was created ({first.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC)")
+    params = {"as_of": as_of}
+    counted = 0
+    for table, column in (("j_raw_issues", "CAST(created_at AS TIMESTAMPTZ)"), ("j_transitions", "changed_at"),
+                          ("j_blockers", "blocked_start"), ("j_issue_sprint", "added_at")):
+        counted += con.execute(f"SELECT count(*) FROM {table} WHERE {column} > $as_of", params).fetchall()[0][0]
+        con.execute(f"DELETE FROM {table} WHERE {column} > $as_of", params)
+    for table in ("j_transitions", "j_blockers", "j_issue_sprint"):
+        con.execute(f"DELETE FROM {table} WHERE issue_id NOT IN (SELECT issue_id FROM j_raw_issues)")
+    # what was still open at as_of stays open; a resolution after it had not happened yet
+    con.execute("UPDATE j_blockers SET blocked_end = NULL WHERE blocked_end > $as_of", params)
+    con.execute("UPDATE j_issue_sprint SET removed_at = NULL WHERE removed_at > $as_of", params)
+    con.execute("UPDATE j_raw_issues SET resolved_at = NULL, resolution = NULL "
+                "WHERE try_cast(resolved_at AS TIMESTAMPTZ) > $as_of", params)
+    con.execute("DELETE FROM j_sprints WHERE CAST(start_at AS TIMESTAMPTZ) > $as_of", params)
+    con.execute("DELETE FROM j_issue_sprint WHERE sprint_id NOT IN (SELECT sprint_id FROM j_sprints)")
+    return counted
