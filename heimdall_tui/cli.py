@@ -205,6 +205,7 @@ def _print_summary(target: Path) -> None:
         states = metrics.issue_states(con)
         issues = sum(states.values())
         throughput = metrics.throughput(con, *week)
+        dropped = metrics.discarded(con, *week)
         cycle = metrics.cycle_time_percentiles(con, *week)
         wip = metrics.current_wip(con)
     finally:
@@ -218,7 +219,8 @@ def _print_summary(target: Path) -> None:
         ("as of", f"{now:%Y-%m-%d %H:%M} UTC   (built {built})"),
         ("issues", f"{issues:,}: {states.get('done', 0):,} done, {wip['wip']:,} active, "
                    f"{states.get('todo', 0):,} to do" + (f", {states['unknown']:,} unknown" if states.get("unknown") else "")),
-        ("last 7 days", f"throughput {throughput}, cycle time P50 {hours(cycle['p50'])}, P85 {hours(cycle['p85'])}"),
+        ("last 7 days", f"throughput {throughput} delivered ({dropped['discarded']} discarded), "
+                        f"cycle time P50 {hours(cycle['p50'])}, P85 {hours(cycle['p85'])}"),
         ("current WIP", f"{wip['wip']:,} ({wip['blocked']:,} blocked)"),
     ]
     if meta.get("skipped_rows"):
@@ -278,16 +280,40 @@ def check(ctx: typer.Context, db: Optional[Path] = DbOption) -> None:
     from warehouse.build import run_tests
     from warehouse.db import open_warehouse, require_models
 
+    from warehouse.metrics import unmapped_statuses
+
     target, _ = _target(ctx, db)
     con, _meta = open_warehouse(target)
     try:
         require_models(con, target)
         results = run_tests(con)
+        unmapped = unmapped_statuses(con)
     finally:
         con.close()
     _print_results(results)
+    if unmapped:
+        _print_workflow_stub(unmapped, target)
     if any(not r.passed and r.test.severity == "error" for r in results):
         raise typer.Exit(1)
+
+
+def _print_workflow_stub(unmapped: list[tuple[str, str, int]], target: Path) -> None:
+    """Each unmapped status with its issue count, then a workflow file to finish and pass to
+    `build --workflow` (valid TOML as printed: the entries wait, commented, for a state)."""
+    from warehouse.statusmap import CANONICAL_STATES
+
+    typer.echo(f"\nUNMAPPED  {len(unmapped)} status(es) map to no state (their time counts as neither work nor wait):")
+    for team, name, issues in unmapped:
+        typer.echo(f"        {team}: {name!r} ({issues:,} issue(s))")
+    typer.echo(f"\n# workflow.toml: uncomment each line with its state ({', '.join(CANONICAL_STATES)}),\n"
+               f"# then: heimdall-tui build --db {target} --workflow workflow.toml")
+    by_team: dict[str, list[tuple[str, int]]] = {}
+    for team, name, issues in unmapped:
+        by_team.setdefault(team, []).append((name, issues))
+    for team, names in by_team.items():
+        typer.echo(f"\n[teams.{json.dumps(team)}]")
+        for name, issues in names:
+            typer.echo(f"# {json.dumps(name)} = \"\"  # {issues:,} issue(s)")
 
 
 def _parse_instant(text: str, option: str) -> datetime:

@@ -64,6 +64,7 @@ def headline(con, end: datetime, filters: Filters, active=None) -> tuple[dict, i
     ct_this, ct_last = (metrics.cycle_time_percentiles(con, *w, filters) for w in (this, last))
     blocked_this, blocked_last = (metrics.blocked_time(con, *w, filters) for w in (this, last))
     rework_this, rework_last = (metrics.rework_rate(con, *w, filters) for w in (this, last))
+    discard_this, discard_last = (metrics.discarded(con, *w, filters) for w in (this, last))
     trailing = metrics.throughput(con, this[0] - timedelta(weeks=4), this[0], filters) / 4
     rows = {
         "throughput": (metrics.throughput(con, *this, filters), metrics.throughput(con, *last, filters),
@@ -77,6 +78,8 @@ def headline(con, end: datetime, filters: Filters, active=None) -> tuple[dict, i
                               f"{blocked_this['blocked_hours']:.0f} of {blocked_this['cycle_hours']:.0f} cycle hours"),
         "rework_rate_pct": (rework_this["rate_pct"], rework_last["rate_pct"],
                             f"{rework_this['reopened']} of {rework_this['done']} reopened before done"),
+        "discard_rate_pct": (discard_this["rate_pct"], discard_last["rate_pct"],
+                             f"{discard_this['discarded']} of {discard_this['done']} done items discarded, not delivered"),
     }
     return ({key: {"this_week": _round(a), "last_week": _round(b), "delta": _round(_delta(a, b)), "note": note}
              for key, (a, b, note) in rows.items()}, ct_this["n"])
@@ -140,7 +143,7 @@ def summary(con, end: datetime, filters: Filters, headline: dict, items: int,
     level = "high" if items >= 20 else "medium" if items >= 8 else "low"
     why = [f"{items} items finished with a cycle time this week"
            + ("" if items >= 20 else "; percentiles on fewer than 20 items move a lot")]
-    unmapped = con.execute("SELECT count(*) FROM stg_status_map WHERE canonical_status = 'unknown'").fetchall()[0][0]
+    unmapped = len(metrics.unmapped_statuses(con))
     skipped = con.execute("SELECT coalesce(skipped_rows, 0) FROM meta").fetchall()[0][0]
     if unmapped or skipped:
         level = {"high": "medium", "medium": "low", "low": "low"}[level]
@@ -232,6 +235,7 @@ HEADLINE_ROWS = (
     ("current_wip", "Current WIP", 0),
     ("blocked_share_pct", "Blocked share (%)", 2),
     ("rework_rate_pct", "Rework rate (%)", 1),
+    ("discard_rate_pct", "Discard rate (%)", 1),
 )
 
 

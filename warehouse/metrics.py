@@ -539,6 +539,19 @@ def issue_data_quality(con: duckdb.DuckDBPyConnection, issue_key: str) -> list[s
     return notes
 
 
+def unmapped_statuses(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+    """Unmapped statuses: (team, raw status name, issues that were ever in it) for every
+    status nothing maps - no workflow-file entry, no Jira category, no default name, no
+    keyword - most used first. Time in them counts as neither work nor waiting."""
+    return con.execute("""
+        SELECT m.team, m.raw_status, count(DISTINCT p.issue_id) AS issues
+        FROM stg_status_map m
+        LEFT JOIN fct_status_periods p ON p.team = m.team AND p.raw_status = m.raw_status
+             AND p.raw_status_id IS NOT DISTINCT FROM m.status_id
+        WHERE m.canonical_status = 'unknown'
+        GROUP BY 1, 2 ORDER BY issues DESC, 1, 2""").fetchall()
+
+
 def recent_issues(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, limit: int = 20) -> pl.DataFrame:
     """Recently touched issues: the issues whose status changed most recently before as_of."""
     cond, params = filters.where()

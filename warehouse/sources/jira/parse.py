@@ -257,8 +257,8 @@ def _sites(con: duckdb.DuckDBPyConnection) -> None:
 
 def _status_key(site: str, status_id: str) -> str:
     """A status id, qualified by its site when several sites share the warehouse."""
-    return (f"CASE WHEN {status_id} IS NULL THEN NULL "
-            f"WHEN (SELECT max(site_no) FROM j_sites) > 0 THEN {site} || '/' || {status_id} ELSE {status_id} END")
+    return (f"CASE WHEN ({status_id}) IS NULL THEN NULL "
+            f"WHEN (SELECT max(site_no) FROM j_sites) > 0 THEN ({site}) || '/' || ({status_id}) ELSE ({status_id}) END")
 
 
 def _statuses(con: duckdb.DuckDBPyConnection) -> None:
