@@ -178,15 +178,21 @@ COPY (
                 'issuetype', json_object('name', i.issue_type), 'priority', json_object('name', i.priority),
                 'created', strftime(i.created_at, '%Y-%m-%dT%H:%M:%S.000+0000'),
                 'assignee', json_object('displayName', i.assignee), 'reporter', json_object('displayName', i.reporter),
-                'summary', i.summary, 'status', json_object('name', coalesce(h.current, 'To Do'))),
+                'summary', i.summary, 'updated', strftime(coalesce(h.last_at, i.created_at), '%Y-%m-%dT%H:%M:%S.000+0000'),
+                'resolution', CASE WHEN h.current IN ('Done', 'Shipped', 'Complete') THEN json_object('name', 'Done') END,
+                'status', json_object('id', CAST(hash(coalesce(h.current, 'To Do')) % 100000 AS VARCHAR),
+                                      'name', coalesce(h.current, 'To Do'))),
             'changelog', json_object('startAt', 0, 'total', coalesce(len(h.histories), 0),
                                      'histories', coalesce(h.histories, []))) AS doc
         FROM raw_issues i LEFT JOIN (
-            SELECT issue_id, arg_max(to_status, changed_at) AS current,
+            SELECT issue_id, arg_max(to_status, changed_at) AS current, max(changed_at) AS last_at,
                    list(json_object('id', CAST(transition_id AS VARCHAR),
                                     'created', strftime(changed_at, '%Y-%m-%dT%H:%M:%S.000+0000'),
                                     'items', [json_object('field', 'status', 'fieldId', 'status',
-                                                          'fromString', from_status, 'toString', to_status)])
+                                                          'from', CAST(hash(from_status) % 100000 AS VARCHAR),
+                                                          'fromString', from_status,
+                                                          'to', CAST(hash(to_status) % 100000 AS VARCHAR),
+                                                          'toString', to_status)])
                         ORDER BY changed_at DESC) AS histories
             FROM raw_transitions GROUP BY issue_id) h USING (issue_id)
     ) GROUP BY issue_id // 100

@@ -201,7 +201,8 @@ def _print_summary(target: Path) -> None:
     try:
         require_models(con, target)
         now = meta["as_of"].astimezone(timezone.utc)
-        week = (now - timedelta(days=7), now)
+        end = metrics.period_end(con)  # as_of itself is inside "the last 7 days"
+        week = (end - timedelta(days=7), end)
         states = metrics.issue_states(con)
         issues = sum(states.values())
         throughput = metrics.throughput(con, *week)

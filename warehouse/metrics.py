@@ -133,18 +133,21 @@ def throughput(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, f
     ).fetchall()[0][0]
 
 
+def _share(con, when: str, condition: str, start: datetime, end: datetime, filters: Filters) -> tuple[int, int]:
+    """(items whose `when` falls in [start, end), how many of them meet `condition`)."""
+    cond, params = filters.where()
+    return con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE {condition}) FROM fct_issue_lifecycle "
+        f"WHERE {when} >= ? AND {when} < ? AND {cond}", [start, end, *params]).fetchall()[0]
+
+
 def discarded(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
               filters: Filters = NO_FILTERS) -> dict[str, float | int | None]:
     """Discard rate: of the flow items that reached done in [start, end), how many were
     discarded by their resolution (Won't Do, Won't Fix, Duplicate, Cannot Reproduce, Rejected,
     Out of Date, Obsolete, Invalid, Incomplete, Declined, or the workflow file's list) rather
     than delivered, as a count and a percentage of all done. None when nothing was done."""
-    cond, params = filters.where()
-    done, dropped = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE outcome = 'discarded') FROM fct_issue_lifecycle "
-        f"WHERE done_at >= ? AND done_at < ? AND {cond}",
-        [start, end, *params],
-    ).fetchall()[0]
+    done, dropped = _share(con, "done_at", "outcome = 'discarded'", start, end, filters)
     return {"done": done, "discarded": dropped, "rate_pct": 100.0 * dropped / done if done else None}
 
 
@@ -283,12 +286,7 @@ def rework_rate(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
     """Rework rate: the share of items delivered in [start, end) that were ever reopened
     (moved out of done into a non-done state before their final done; an admin's workflow
     migration is not a reopen), as a percentage. None when nothing was delivered."""
-    cond, params = filters.where()
-    done, reopened = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE reopen_count > 0) FROM fct_issue_lifecycle "
-        f"WHERE delivered_at >= ? AND delivered_at < ? AND {cond}",
-        [start, end, *params],
-    ).fetchall()[0]
+    done, reopened = _share(con, "delivered_at", "reopen_count > 0", start, end, filters)
     return {"done": done, "reopened": reopened, "rate_pct": 100.0 * reopened / done if done else None}
 
 
