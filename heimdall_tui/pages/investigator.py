@@ -10,7 +10,7 @@ from textual.widgets import Static
 from heimdall_tui import keymap, views
 from heimdall_tui.pages.base import Page
 from heimdall_tui.widgets import BarList, IssueTable
-from heimdall_tui.widgets.format import duration, outcome_label, state_label, tone, when
+from heimdall_tui.widgets.format import DASH, duration, outcome_label, state_label, tone, when
 
 
 class InvestigatorPage(Page):
@@ -134,7 +134,7 @@ class InvestigatorPage(Page):
         pairs = [("type", f["issue_type"]), ("priority", f["priority"]), ("team", f["team"]),
                  ("project", f["project_key"]), ("assignee", f["assignee"] or "unassigned"),
                  ("state", f"{outcome_label(f['current_status'], f['outcome'])} ({f['current_raw_status'] or 'created'})"),
-                 ("resolution", f["resolution"] or "-"),
+                 ("resolution", f["resolution"] or DASH),
                  ("kind", "sub-task" if f["is_subtask"] else "epic" if f["is_epic"] else "standard issue"),
                  ("created", when(f["created_at"])), ("cycle start", when(f["first_in_progress_at"])),
                  ("done", when(f["done_at"])), ("cycle time", duration(f["cycle_time_hours"])),
