@@ -233,3 +233,12 @@ def test_the_genuine_samples_agree_with_jiras_status_categories(run, tmp_path):
     assert disagree == []
     checked = con.execute("SELECT count(*) FROM fct_status_periods WHERE raw_status_id IS NOT NULL").fetchone()[0]
     assert checked >= 20
+
+
+def test_records_count_across_the_pages_of_a_file(run, tmp_path):
+    pages = [{"issues": [done_issue(1, "N-1"), done_issue(2, "N-2")]},
+             {"issues": [done_issue(3, "N-3"), {**done_issue(4, "N-4"), "id": "four"}]}]
+    nd = tmp_path / "pages.ndjson"
+    nd.write_text("\n".join(json.dumps(p) for p in pages) + "\n")
+    result = run("ingest", nd, "--db", tmp_path / "w.duckdb")
+    assert result.code == 2 and "pages.ndjson: record 4 (N-4): no numeric id" in result.err, result

@@ -182,58 +182,66 @@ def _describe(counts: dict[str, int]) -> list[str]:
 
 def _records(con: duckdb.DuckDBPyConnection, skip_bad_rows: bool, paths: list[Path]) -> dict:
     """Every issue record with its file and position, checked; the good ones, one per issue
-    (the latest `fields.updated` wins), into j_issues."""
+    (the latest `fields.updated` wins), into j_issues. Numbering, checks and the choice
+    between copies run on narrow columns: a sort or window over whole issue documents would
+    hold them all in memory."""
     con.execute("""
+        CREATE TEMP TABLE j_offsets AS
+        SELECT ordinal, is_page, sum(n) OVER (PARTITION BY filename ORDER BY ordinal) - n AS first_record
+        FROM (SELECT ordinal, filename, coalesce(json_type(doc->'issues') = 'ARRAY', false) AS is_page,
+                     CASE WHEN json_type(doc->'issues') = 'ARRAY' THEN json_array_length(doc->'issues') ELSE 1 END AS n
+              FROM j_docs
+              WHERE json_type(doc->'issues') = 'ARRAY' OR (doc->>'key' IS NOT NULL AND json_type(doc->'fields') = 'OBJECT'))
+    """)
+    con.execute(f"""
         CREATE TEMP TABLE j_records AS
-        WITH raw AS (
-            SELECT doc AS j, filename, ordinal, 0 AS idx FROM j_docs
-            WHERE doc->>'key' IS NOT NULL AND json_type(doc->'fields') = 'OBJECT'
-            UNION ALL
-            SELECT i.j, filename, ordinal, i.idx FROM j_docs,
-                   unnest(from_json(doc->'issues', '["JSON"]')) WITH ORDINALITY AS i(j, idx)
-            WHERE json_type(doc->'issues') = 'ARRAY'
+        SELECT doc AS j, filename, first_record + 1 AS record FROM j_docs JOIN j_offsets USING (ordinal)
+        WHERE NOT is_page
+        UNION ALL
+        SELECT unnest(from_json(doc->'issues', '["JSON"]')), filename,
+               first_record + {_positions("doc->'issues'")}
+        FROM j_docs JOIN j_offsets USING (ordinal) WHERE is_page
+    """)
+    con.execute(f"""
+        CREATE TEMP TABLE j_checks AS
+        WITH v AS (
+            SELECT filename, record,
+                   json_extract_string(j, ['$.id', '$.key', '$.fields.created', '$.fields.updated', '$.self']) AS f,
+                   json_type(j, '$.changelog.histories') AS histories,
+                   json_array_length(j, '$.changelog.histories') AS n,
+                   json_extract_string(j, '$.changelog.histories[*].created') AS dates,
+                   json_extract(j, '$.changelog.histories[*].items') AS items
+            FROM j_records
         )
-        SELECT j, filename, row_number() OVER (PARTITION BY filename ORDER BY ordinal, idx) AS record
-        FROM raw
+        SELECT filename, record, f[2] AS key, f[1] AS raw_id, {_site("f[5]")} AS site,
+               try_cast(f[4] AS TIMESTAMPTZ) AS updated, nullif(concat_ws('; ',
+               CASE WHEN try_cast(f[1] AS BIGINT) IS NULL THEN 'no numeric id' END,
+               CASE WHEN nullif(f[2], '') IS NULL THEN 'no key' END,
+               CASE WHEN try_cast(f[3] AS TIMESTAMPTZ) IS NULL THEN 'fields.created is missing or not a date' END,
+               CASE WHEN histories NOT IN ('ARRAY', 'NULL') THEN 'changelog.histories is not a list'
+                    WHEN histories = 'ARRAY' AND (
+                         len(dates) < n OR len(items) < n
+                         OR list_bool_or(list_transform(dates, lambda d: try_cast(d AS TIMESTAMPTZ) IS NULL))
+                         OR list_bool_or(list_transform(items, lambda x: json_type(x) <> 'ARRAY')))
+                    THEN 'a changelog history without a date or items' END), '') AS reason
+        FROM v
     """)
-    con.execute("""
-        CREATE TEMP TABLE j_bad AS
-        SELECT filename, record, j->>'key' AS key, concat_ws('; ',
-               CASE WHEN try_cast(j->>'id' AS BIGINT) IS NULL THEN 'no numeric id' END,
-               CASE WHEN nullif(j->>'key', '') IS NULL THEN 'no key' END,
-               CASE WHEN try_cast(j->'fields'->>'created' AS TIMESTAMPTZ) IS NULL
-                    THEN 'fields.created is missing or not a date' END,
-               CASE WHEN json_type(j->'changelog'->'histories') NOT IN ('ARRAY', 'NULL')
-                    THEN 'changelog.histories is not a list'
-                    WHEN list_bool_or(list_transform(
-                             from_json(coalesce(j->'changelog'->'histories', '[]'), '["JSON"]'),
-                             lambda h: try_cast(h->>'created' AS TIMESTAMPTZ) IS NULL
-                                  OR json_type(h->'items') IS DISTINCT FROM 'ARRAY'))
-                    THEN 'a changelog history without a date or items' END) AS reason
-        FROM j_records
-        WHERE try_cast(j->>'id' AS BIGINT) IS NULL OR nullif(j->>'key', '') IS NULL
-           OR try_cast(j->'fields'->>'created' AS TIMESTAMPTZ) IS NULL
-           OR json_type(j->'changelog'->'histories') NOT IN ('ARRAY', 'NULL')
-           OR list_bool_or(list_transform(from_json(coalesce(j->'changelog'->'histories', '[]'), '["JSON"]'),
-                 lambda h: try_cast(h->>'created' AS TIMESTAMPTZ) IS NULL OR json_type(h->'items') IS DISTINCT FROM 'ARRAY'))
-    """)
-    bad = [{"file": f, "record": r, "key": k, "reason": why} for f, r, k, why in
-           con.execute("SELECT * FROM j_bad ORDER BY filename, record").fetchall()]
+    bad = [{"file": f, "record": r, "key": k, "reason": why} for f, r, k, why in con.execute(
+        "SELECT filename, record, key, reason FROM j_checks WHERE reason IS NOT NULL ORDER BY filename, record").fetchall()]
     if bad and not skip_bad_rows:
         raise BadRecords(bad)
-    con.execute(f"""
-        CREATE TEMP TABLE j_issues AS
-        SELECT j, {_site("j->>'self'")} AS site FROM j_records r
-        WHERE NOT EXISTS (SELECT 1 FROM j_bad b WHERE b.filename = r.filename AND b.record = r.record)
-        QUALIFY row_number() OVER (PARTITION BY site, j->>'id'
-                                   ORDER BY try_cast(j->'fields'->>'updated' AS TIMESTAMPTZ) DESC NULLS LAST,
-                                            r.filename DESC, r.record DESC) = 1
+    con.execute("""
+        CREATE TEMP TABLE j_keep AS
+        SELECT filename, record, site FROM j_checks WHERE reason IS NULL
+        QUALIFY row_number() OVER (PARTITION BY site, raw_id ORDER BY updated DESC NULLS LAST,
+                                                                 filename DESC, record DESC) = 1
     """)
-    good, kept = con.execute("SELECT (SELECT count(*) FROM j_records) - (SELECT count(*) FROM j_bad), "
-                             "(SELECT count(*) FROM j_issues)").fetchall()[0]
+    con.execute("CREATE TEMP TABLE j_issues AS SELECT r.j, k.site FROM j_records r JOIN j_keep k USING (filename, record)")
+    good, kept = con.execute("SELECT (SELECT count(*) FROM j_checks WHERE reason IS NULL), "
+                             "(SELECT count(*) FROM j_keep)").fetchall()[0]
     if not kept:
         raise HeimdallError(f"no Jira issues in {', '.join(map(str, paths))}")
-    con.execute("DROP TABLE j_records")
+    con.execute("DROP TABLE j_records; DROP TABLE j_checks; DROP TABLE j_keep; DROP TABLE j_offsets")
     return {"skipped": bad, "duplicates": good - kept}
 
 
@@ -322,21 +330,34 @@ def _issues(con: duckdb.DuckDBPyConnection, options: Options) -> None:
     """)
 
 
+def _positions(items: str) -> str:
+    """1..n beside `unnest(items)` in the same SELECT (unnest zips them): WITH ORDINALITY
+    would materialise every document it unnests."""
+    return f"unnest(range(1, CAST(json_array_length({items}) AS BIGINT) + 1))"
+
+
 def _items(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE TEMP TABLE j_items AS
-        SELECT i.issue_id, i.site, try_cast(h.h->>'id' AS BIGINT) AS history_id,
-               CAST(h.h->>'created' AS TIMESTAMPTZ) AS changed_at, h.h->'author'->>'displayName' AS actor,
-               it.idx, lower(coalesce(it.item->>'field', '')) AS field, it.item->>'fieldId' AS field_id,
-               it.item->>'from' AS from_value, it.item->>'fromString' AS from_string,
-               it.item->>'to' AS to_value, it.item->>'toString' AS to_string,
+        WITH histories AS (
+            SELECT issue_id, site, unnest(from_json(j->'changelog'->'histories', '["JSON"]')) AS h
+            FROM (SELECT {_issue_id("s.site_no", "j->>'id'")} AS issue_id, i.site, j
+                  FROM j_issues i JOIN j_sites s USING (site))
+        ),
+        items AS (
+            SELECT issue_id, site, h, unnest(from_json(h->'items', '["JSON"]')) AS item,
+                   {_positions("h->'items'")} AS idx
+            FROM histories
+        )
+        SELECT issue_id, site, try_cast(h->>'id' AS BIGINT) AS history_id,
+               CAST(h->>'created' AS TIMESTAMPTZ) AS changed_at, h->'author'->>'displayName' AS actor,
+               idx, lower(coalesce(item->>'field', '')) AS field, item->>'fieldId' AS field_id,
+               item->>'from' AS from_value, item->>'fromString' AS from_string,
+               item->>'to' AS to_value, item->>'toString' AS to_string,
                -- an admin moving issues to another workflow scheme changes status in the same history
-               list_contains(list_transform(from_json(h.h->'items', '["JSON"]'),
-                                            lambda x: lower(x->>'field')), 'workflow') AS in_migration
-        FROM (SELECT {_issue_id("s.site_no", "j->>'id'")} AS issue_id, i.site, j
-              FROM j_issues i JOIN j_sites s USING (site)) i,
-             unnest(from_json(i.j->'changelog'->'histories', '["JSON"]')) AS h(h),
-             unnest(from_json(h.h->'items', '["JSON"]')) WITH ORDINALITY AS it(item, idx)
+               list_contains(list_transform(json_extract_string(h, '$.items[*].field'), lambda f: lower(f)),
+                             'workflow') AS in_migration
+        FROM items
     """)
 
 
