@@ -45,6 +45,8 @@ class Kpi:
     unit: str = ""
     digits: int = 0
     higher_is_better: bool = True
+    aside: str = ""  # shown dim after the value
+
 
 
 @dataclass(frozen=True)
@@ -117,8 +119,10 @@ def executive(con: duckdb.DuckDBPyConnection, scope: Scope) -> Executive:
     filters = scope.filters
     rows, items = headline(con, end, filters)
     verdict = summary(con, end, filters, rows, items, signals(con, end, filters))
+    dropped = metrics.discarded(con, end - timedelta(days=7), end, filters)["discarded"]
     kpis = [
-        Kpi("Throughput", rows["throughput"]["this_week"], rows["throughput"]["last_week"], " done"),
+        Kpi("Throughput", rows["throughput"]["this_week"], rows["throughput"]["last_week"],
+            " delivered" if not dropped else "", aside=f"· {dropped} discarded" if dropped else ""),
         Kpi("Median cycle", rows["median_cycle_time_hours"]["this_week"], rows["median_cycle_time_hours"]["last_week"],
             " h", 0, higher_is_better=False),
         Kpi("P85 cycle", rows["p85_cycle_time_hours"]["this_week"], rows["p85_cycle_time_hours"]["last_week"],

@@ -16,7 +16,8 @@ class KpiCard(Static):
     def show(self, kpi: Kpi) -> None:
         text = Text()
         text.append(kpi.label + "\n", style="bold")
-        text.append(number(kpi.value, kpi.digits, kpi.unit) + "\n")
+        text.append(number(kpi.value, kpi.digits, kpi.unit))
+        text.append(f" {kpi.aside}\n" if kpi.aside else "\n", style="dim")
         if kpi.previous is None:
             pass
         elif kpi.value is None:
