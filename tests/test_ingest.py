@@ -154,3 +154,10 @@ def test_ingested_data_is_not_replaced_without_force(run, tmp_path, demo_db):
     assert result.code == 2 and "holds ingested data; pass --force" in result.err
     assert digest(db) == before
     assert run("generate", "--db", db, "--force").code == 0
+
+
+def test_an_as_of_before_the_data_is_one_line(run, tmp_path, demo_db):
+    folder = export(demo_db, tmp_path / "in")
+    result = run("ingest", folder, "--db", tmp_path / "w.duckdb", "--as-of", "2020-01-01")
+    assert result.code == 2 and "is before the first issue was created" in result.err
+    assert len(result.err.strip().splitlines()) == 1

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 import duckdb
 
 from warehouse.db import SCHEMA_VERSION
+from warehouse.errors import HeimdallError
 
 # table -> ((column, DuckDB type), ...); the first column is the primary key.
 RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -194,6 +195,13 @@ def write_meta(
 
 # A sprint's end is a plan, not an event: it may lie after as_of.
 PLANNED = ("raw_sprints", "end_at")
+
+
+def check_as_of(as_of: datetime | None, first_created: datetime | None) -> None:
+    """An as_of before the first issue was created describes no data: one clear error."""
+    if as_of is not None and first_created is not None and first_created > as_of:
+        raise HeimdallError(f"--as-of {as_of.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC is before the first "
+                            f"issue was created ({first_created.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC)")
 
 
 def latest_event(con: duckdb.DuckDBPyConnection) -> datetime | None:

@@ -20,7 +20,8 @@ import duckdb
 
 from warehouse.errors import HeimdallError
 from warehouse.pipeline import Loader
-from warehouse.raw import PLANNED, RAW_TABLES, content_columns, create_empty_raw, insert_raw, latest_event, write_meta
+from warehouse.raw import (PLANNED, RAW_TABLES, check_as_of, content_columns, create_empty_raw, insert_raw, latest_event,
+                           write_meta)
 from warehouse.sources import Options
 
 REQUIRED_TABLES = ("raw_issues", "raw_transitions")
@@ -196,6 +197,9 @@ def load_directory(directory: Path, *, skip_bad_rows: bool, as_of: datetime | No
                 loaded[table] = table
                 continue
             scratch, present = _read(con, source)
+            if table == "raw_issues":
+                check_as_of(as_of, con.execute(f"SELECT min(try_cast(nullif(trim(created_at), '') AS TIMESTAMPTZ)) "
+                                               f"FROM {scratch}").fetchall()[0][0])
             bad = _bad_rows(con, source, scratch, present, as_of, loaded)
             con.execute(f"CREATE TEMP TABLE _bad_{table} (_row BIGINT)")
             if bad:

@@ -38,7 +38,7 @@ import duckdb
 
 from warehouse.errors import HeimdallError
 from warehouse.pipeline import Loader
-from warehouse.raw import insert_raw, latest_event, write_meta
+from warehouse.raw import check_as_of, insert_raw, latest_event, write_meta
 from warehouse.sources import Options
 
 SUFFIXES = (".json", ".ndjson", ".jsonl")
@@ -508,10 +508,7 @@ def _sprints(con: duckdb.DuckDBPyConnection) -> None:
 def _cut(con: duckdb.DuckDBPyConnection, as_of: datetime) -> int:
     """Leave out what happened after as_of; returns how many events that was. An as_of
     before every issue's creation is an error, not an empty warehouse."""
-    first = con.execute("SELECT min(CAST(created_at AS TIMESTAMPTZ)) FROM j_raw_issues").fetchall()[0][0]
-    if first is not None and first > as_of:
-        raise HeimdallError(f"--as-of {as_of.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC is before the first "
-                            f"issue was created ({first.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC)")
+    check_as_of(as_of, con.execute("SELECT min(CAST(created_at AS TIMESTAMPTZ)) FROM j_raw_issues").fetchall()[0][0])
     params = {"as_of": as_of}
     counted = 0
     for table, column in (("j_raw_issues", "CAST(created_at AS TIMESTAMPTZ)"), ("j_transitions", "changed_at"),
