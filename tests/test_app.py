@@ -24,7 +24,7 @@ async def test_opens_on_valskjalf_with_real_numbers(app, con):
         card = app.query_one("#kpi-0", KpiCard)
         end = metrics.period_end(con)
         expected = metrics.throughput(con, end - timedelta(days=7), end)
-        assert f"{expected} done" in str(card.render())
+        assert f"{expected} delivered" in str(card.render())
         assert "as of 2026-01-29" in app.sub_title and "all work" in app.sub_title
         assert app.errors == []
 

@@ -242,3 +242,21 @@ def test_records_count_across_the_pages_of_a_file(run, tmp_path):
     nd.write_text("\n".join(json.dumps(p) for p in pages) + "\n")
     result = run("ingest", nd, "--db", tmp_path / "w.duckdb")
     assert result.code == 2 and "pages.ndjson: record 4 (N-4): no numeric id" in result.err, result
+
+
+def test_a_category_seen_only_on_a_linked_issue_or_sub_task_still_maps(run, tmp_path):
+    peer = {"id": "555", "name": "Peer Check", "statusCategory": {"key": "indeterminate"}}
+    parked = {"id": "556", "name": "Parked", "statusCategory": {"key": "new"}}
+    item = issue(1, "L-1", "2025-10-01T00:00:00.000+0000", "Parked",
+                 history(1, "2025-10-02T00:00:00.000+0000", {**status("To Do", "Peer Check"), "to": "555"}),
+                 history(2, "2025-10-03T00:00:00.000+0000", {**status("Peer Check", "Parked"), "from": "555",
+                                                             "to": "556"}),
+                 subtasks=[{"id": "2", "key": "L-2", "fields": {"status": peer}}],
+                 issuelinks=[{"outwardIssue": {"key": "L-9", "fields": {"status": parked}}}])
+    item["fields"]["status"] = {"id": "556", "name": "Parked"}
+    result, db = ingest(run, tmp_path, item)
+    assert result.code == 0, result
+    con, issues = lifecycle(db)
+    states = dict(con.execute("SELECT raw_status, canonical_status FROM stg_status_map").fetchall())
+    assert states["Peer Check"] == "in_progress" and states["Parked"] == "todo"
+    assert issues["L-1"]["cycle_time_hours"] is None and issues["L-1"]["current_status"] == "todo"

@@ -180,7 +180,7 @@ def lead_time_percentiles(con: duckdb.DuckDBPyConnection, start: datetime, end: 
 
 
 def wip_at(con: duckdb.DuckDBPyConnection, instant: datetime, filters: Filters = NO_FILTERS) -> int:
-    """WIP at an instant t: issues whose state at t is active (in progress, review or
+    """WIP at an instant t: flow items whose state at t is active (in progress, review or
     blocked). A status change at exactly t is already in effect."""
     cond, params = filters.where_periods()
     return con.execute(
@@ -192,7 +192,7 @@ def wip_at(con: duckdb.DuckDBPyConnection, instant: datetime, filters: Filters =
 
 def average_wip(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
                 filters: Filters = NO_FILTERS) -> float:
-    """Average WIP: over [start, end), the time-weighted mean number of active issues, i.e. the
+    """Average WIP: over [start, end), the time-weighted mean number of active flow items, i.e. the
     total time issues spent in active states inside the period divided by its length. This
     is the L of Little's law (L = throughput rate x mean cycle time)."""
     cond, params = filters.where_periods()
@@ -205,7 +205,7 @@ def average_wip(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
 
 
 def current_wip(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -> dict[str, int]:
-    """Current WIP: WIP at as_of, with how many of those issues are operationally blocked
+    """Current WIP: WIP at as_of, with how many of those items are operationally blocked
     (in the blocked status, or active with a blocker window open at as_of)."""
     cond, params = filters.where()
     total, blocked = con.execute(
@@ -218,7 +218,7 @@ def current_wip(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -
 
 
 def issue_states(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -> dict[str, int]:
-    """Issue states: every issue counted by its operational state at as_of (todo,
+    """Issue states: every flow item counted by its operational state at as_of (todo,
     in_progress, blocked, done, unknown)."""
     cond, params = filters.where()
     return dict(con.execute(
@@ -228,7 +228,7 @@ def issue_states(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) 
 def work_item_age(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS,
                   at: datetime | None = None, limit: int | None = None) -> pl.DataFrame:
     """Work item age: at an instant t (as_of unless given), t - cycle start in hours for
-    every issue active at t, oldest first, with its state and raw status at t, the hours
+    every flow item active at t, oldest first, with its state and raw status at t, the hours
     since its last status change, and whether it is blocked at t (blocked status, or a
     blocker window open at t)."""
     at = at or as_of(con)
@@ -402,7 +402,7 @@ TRIAGE_COLUMNS = ("issue_key", "team", "project_key", "canonical_status", "raw_s
 def triage(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, state: str | None = None,
            order: str = "risk", descending: bool = True, limit: int = 100, offset: int = 0,
            sle_weeks: int = 12) -> tuple[pl.DataFrame, int]:
-    """WIP triage risk: every issue active at as_of, scored by the rule in TRIAGE_RULE (age
+    """WIP triage risk: every flow item active at as_of, scored by the rule in TRIAGE_RULE (age
     against its team's SLE, blocked now, time in its current status, reopens), highest
     first. Returns one page of rows (sorted on any column) and the number of matching items."""
     if order not in TRIAGE_COLUMNS:

@@ -271,20 +271,18 @@ def _status_key(site: str, status_id: str) -> str:
 
 def _statuses(con: duckdb.DuckDBPyConnection) -> None:
     """Status id -> name and category from every status object in the files."""
-    paths = ("'$.fields.status'", "'$.fields.parent.fields.status'")
-    nested = ("subtasks", "issuelinks")
     con.execute(f"""
         CREATE TEMP TABLE j_status_objects AS
         SELECT doc AS s, {_site("doc->>'self'")} AS site, 0 AS rank FROM j_docs
         WHERE json_type(doc->'statusCategory') = 'OBJECT'
         UNION ALL
         SELECT s, site, 1 FROM (
-            SELECT unnest([{', '.join(f'j->{p}' for p in paths)}]) AS s, site FROM j_issues
+            SELECT unnest([j->'$.fields.status', j->'$.fields.parent.fields.status']) AS s, site FROM j_issues
             UNION ALL
             SELECT unnest([o->'fields'->'status', o->'inwardIssue'->'fields'->'status',
                            o->'outwardIssue'->'fields'->'status']), site
-            FROM j_issues, unnest(from_json(coalesce(j->'fields'->'{nested[0]}', '[]'), '["JSON"]')
-                                  || from_json(coalesce(j->'fields'->'{nested[1]}', '[]'), '["JSON"]')) AS t(o)
+            FROM j_issues, unnest(from_json(coalesce(j->'fields'->'subtasks', '[]'), '["JSON"]')
+                                  || from_json(coalesce(j->'fields'->'issuelinks', '[]'), '["JSON"]')) AS t(o)
         ) WHERE json_type(s) = 'OBJECT'
     """)
     con.execute(f"""
