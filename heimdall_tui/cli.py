@@ -306,7 +306,7 @@ def _print_workflow_stub(unmapped: list[tuple[str, str, int]], target: Path) -> 
     typer.echo(f"\nUNMAPPED  {len(unmapped)} status(es) map to no state (their time counts as neither work nor wait):")
     for team, name, issues in unmapped:
         typer.echo(f"        {team}: {name!r} ({issues:,} issue(s))")
-    typer.echo(f"\n# workflow.toml: uncomment each line with its state ({', '.join(CANONICAL_STATES)}),\n"
+    typer.echo(f"\n# workflow.toml: uncomment each line and give it a state ({', '.join(CANONICAL_STATES)}),\n"
                f"# then: heimdall-tui build --db {target} --workflow workflow.toml")
     by_team: dict[str, list[tuple[str, int]]] = {}
     for team, name, issues in unmapped:
