@@ -260,3 +260,38 @@ def test_a_category_seen_only_on_a_linked_issue_or_sub_task_still_maps(run, tmp_
     states = dict(con.execute("SELECT raw_status, canonical_status FROM stg_status_map").fetchall())
     assert states["Peer Check"] == "in_progress" and states["Parked"] == "todo"
     assert issues["L-1"]["cycle_time_hours"] is None and issues["L-1"]["current_status"] == "todo"
+
+
+async def test_the_investigator_lists_sub_tasks_and_opens_them(run, tmp_path):
+    from heimdall_tui.app import HeimdallApp
+    from heimdall_tui.widgets import IssueTable
+    from tests.conftest import settle
+
+    sub = done_issue(2, "P-2", issuetype={"name": "Sub-task", "subtask": True}, parent={"id": "1", "key": "P-1"})
+    result, db = ingest(run, tmp_path, {"issues": [done_issue(1, "P-1"), sub]})
+    assert result.code == 0, result
+    app = HeimdallApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_issue(["P-1"], 0)
+        await settle(pilot)
+        relations = app.query_one("#inv-relations", IssueTable)
+        assert relations.display and relations.keys == ["P-2"]
+        relations.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.issue_key == "P-2" and "sub-task" in str(app.query_one("#inv-summary").render())
+        assert app.query_one("#inv-relations", IssueTable).keys == ["P-1"]  # its parent
+        assert app.errors == []
+
+
+@pytest.mark.parametrize("spoil, reason", [
+    (lambda i: i["changelog"]["histories"][0].pop("items"), "a changelog history without a date or items"),
+    (lambda i: i["changelog"]["histories"][1].update(created="soon"), "a changelog history without a date or items"),
+    (lambda i: i["changelog"].update(histories={"oops": 1}), "changelog.histories is not a list"),
+    (lambda i: i.pop("key"), "no key"),
+])
+def test_each_kind_of_bad_record_is_named(run, tmp_path, spoil, reason):
+    bad = done_issue(2, "B-2")
+    spoil(bad)
+    result, _ = ingest(run, tmp_path, {"issues": [done_issue(1, "B-1"), bad]})
+    assert result.code == 2 and "doc-00.json: record 2" in result.err and reason in result.err, result

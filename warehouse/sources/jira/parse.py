@@ -91,10 +91,9 @@ def _read_documents(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
         raise
     stray = con.execute("""
         SELECT filename FROM j_docs
-        WHERE NOT coalesce(json_type(doc->'issues') = 'ARRAY'
-                           OR (doc->>'key' IS NOT NULL AND json_type(doc->'fields') = 'OBJECT')
-                           OR json_type(doc->'statusCategory') = 'OBJECT'
-                           OR json_type(doc->'columnConfig') = 'OBJECT', false)
+        WHERE NOT coalesce(json_type(doc, '$.issues') = 'ARRAY' OR json_type(doc, '$.fields') = 'OBJECT'
+                           OR json_type(doc, '$.statusCategory') = 'OBJECT'
+                           OR json_type(doc, '$.columnConfig') = 'OBJECT', false)
         LIMIT 1""").fetchall()
     if stray:
         raise HeimdallError(f"{stray[0][0]}: not a Jira response (expected an issue, a search page, "
@@ -188,18 +187,17 @@ def _records(con: duckdb.DuckDBPyConnection, skip_bad_rows: bool, paths: list[Pa
     con.execute("""
         CREATE TEMP TABLE j_offsets AS
         SELECT ordinal, is_page, sum(n) OVER (PARTITION BY filename ORDER BY ordinal) - n AS first_record
-        FROM (SELECT ordinal, filename, coalesce(json_type(doc->'issues') = 'ARRAY', false) AS is_page,
-                     CASE WHEN json_type(doc->'issues') = 'ARRAY' THEN json_array_length(doc->'issues') ELSE 1 END AS n
-              FROM j_docs
-              WHERE json_type(doc->'issues') = 'ARRAY' OR (doc->>'key' IS NOT NULL AND json_type(doc->'fields') = 'OBJECT'))
+        FROM (SELECT ordinal, filename, kind = 'ARRAY' AS is_page,
+                     CASE WHEN kind = 'ARRAY' THEN json_array_length(doc, '$.issues') ELSE 1 END AS n
+              FROM (SELECT *, coalesce(json_type(doc, '$.issues'), '') AS kind FROM j_docs)
+              WHERE kind = 'ARRAY' OR json_type(doc, '$.fields') = 'OBJECT')
     """)
     con.execute(f"""
         CREATE TEMP TABLE j_records AS
         SELECT doc AS j, filename, first_record + 1 AS record FROM j_docs JOIN j_offsets USING (ordinal)
         WHERE NOT is_page
         UNION ALL
-        SELECT unnest(from_json(doc->'issues', '["JSON"]')), filename,
-               first_record + {_positions("doc->'issues'")}
+        SELECT unnest(json_extract(doc, '$.issues[*]')), filename, first_record + {_positions("doc, '$.issues'")}
         FROM j_docs JOIN j_offsets USING (ordinal) WHERE is_page
     """)
     con.execute(f"""
@@ -210,7 +208,7 @@ def _records(con: duckdb.DuckDBPyConnection, skip_bad_rows: bool, paths: list[Pa
                    json_type(j, '$.changelog.histories') AS histories,
                    json_array_length(j, '$.changelog.histories') AS n,
                    json_extract_string(j, '$.changelog.histories[*].created') AS dates,
-                   json_extract(j, '$.changelog.histories[*].items') AS items
+                   json_type(j, '$.changelog.histories[*].items') AS items
             FROM j_records
         )
         SELECT filename, record, f[2] AS key, f[1] AS raw_id, {_site("f[5]")} AS site,
@@ -222,7 +220,7 @@ def _records(con: duckdb.DuckDBPyConnection, skip_bad_rows: bool, paths: list[Pa
                     WHEN histories = 'ARRAY' AND (
                          len(dates) < n OR len(items) < n
                          OR list_bool_or(list_transform(dates, lambda d: try_cast(d AS TIMESTAMPTZ) IS NULL))
-                         OR list_bool_or(list_transform(items, lambda x: json_type(x) <> 'ARRAY')))
+                         OR list_bool_or(list_transform(items, lambda t: t <> 'ARRAY')))
                     THEN 'a changelog history without a date or items' END), '') AS reason
         FROM v
     """)
@@ -274,7 +272,7 @@ def _statuses(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE TEMP TABLE j_status_objects AS
         SELECT doc AS s, {_site("doc->>'self'")} AS site, 0 AS rank FROM j_docs
-        WHERE json_type(doc->'statusCategory') = 'OBJECT'
+        WHERE json_type(doc, '$.statusCategory') = 'OBJECT'
         UNION ALL
         SELECT s, site, 1 FROM (
             SELECT unnest([j->'$.fields.status', j->'$.fields.parent.fields.status']) AS s, site FROM j_issues
@@ -297,34 +295,46 @@ def _statuses(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE j_status_objects")
 
 
+# What an issue row reads, by JSON path: extracted in one pass over each document.
+ISSUE_FIELDS = {
+    "raw_id": "$.id", "issue_key": "$.key", "project_key": "$.fields.project.key",
+    "issue_type": "$.fields.issuetype.name", "is_subtask": "$.fields.issuetype.subtask",
+    "level": "$.fields.issuetype.hierarchyLevel", "priority": "$.fields.priority.name",
+    "created_at": "$.fields.created", "resolved_at": "$.fields.resolutiondate",
+    "assignee": "$.fields.assignee.displayName", "reporter": "$.fields.reporter.displayName",
+    "summary": "$.fields.summary", "resolution": "$.fields.resolution.name", "parent_id": "$.fields.parent.id",
+    "parent_key": "$.fields.parent.key", "current_status": "$.fields.status.name",
+    "current_status_raw_id": "$.fields.status.id", "category_changed": "$.fields.statuscategorychangedate",
+    "updated": "$.fields.updated", "changelog_total": "$.changelog.total",
+}
+
+
 def _issues(con: duckdb.DuckDBPyConnection, options: Options) -> None:
     field = options.points_field
     points = (f"try_cast(try_cast(j->'fields'->>'{field.replace(chr(39), '')}' AS DOUBLE) AS INTEGER)"
               if field else "CAST(NULL AS INTEGER)")
+    paths = ", ".join(f"'{path}'" for path in ISSUE_FIELDS.values())
+    named = ", ".join(f"f[{i}] AS {name}" for i, name in enumerate(ISSUE_FIELDS, start=1))
     con.execute(f"""
         CREATE TEMP TABLE j_raw_issues AS
-        SELECT {_issue_id("s.site_no", "j->>'id'")} AS issue_id, j->>'key' AS issue_key, i.site,
-               j->'fields'->'project'->>'key' AS project_key, {_team(options.team_field)} AS team,
-               j->'fields'->'issuetype'->>'name' AS issue_type, j->'fields'->'priority'->>'name' AS priority,
-               j->'fields'->>'created' AS created_at, j->'fields'->>'resolutiondate' AS resolved_at,
-               j->'fields'->'assignee'->>'displayName' AS assignee,
-               j->'fields'->'reporter'->>'displayName' AS reporter, {points} AS estimate_points,
-               j->'fields'->>'summary' AS summary,
-               j->'fields'->'resolution'->>'name' AS resolution,
-               CASE WHEN try_cast(j->'fields'->'issuetype'->>'subtask' AS BOOLEAN) THEN -1
-                    ELSE coalesce(try_cast(j->'fields'->'issuetype'->>'hierarchyLevel' AS INTEGER),
-                                  CASE WHEN lower(j->'fields'->'issuetype'->>'name') = 'epic' THEN 1 ELSE 0 END)
+        WITH v AS (
+            SELECT i.site, s.site_no, {_team(options.team_field)} AS team, {points} AS estimate_points,
+                   json_array_length(j, '$.changelog.histories') AS changelog_present,
+                   json_extract_string(j, [{paths}]) AS f
+            FROM j_issues i JOIN j_sites s USING (site)
+        ),
+        named AS (SELECT * EXCLUDE (f), {named} FROM v)
+        SELECT {_issue_id("site_no", "raw_id")} AS issue_id, issue_key, site, project_key, team, issue_type,
+               priority, created_at, resolved_at, assignee, reporter, estimate_points, summary, resolution,
+               CASE WHEN try_cast(is_subtask AS BOOLEAN) THEN -1
+                    ELSE coalesce(try_cast(level AS INTEGER), CASE WHEN lower(issue_type) = 'epic' THEN 1 ELSE 0 END)
                END AS hierarchy_level,
-               {_issue_id("s.site_no", "j->'fields'->'parent'->>'id'")} AS parent_issue_id,
-               j->'fields'->'parent'->>'key' AS parent_key,
-               j->'fields'->'status'->>'name' AS current_status,
-               {_status_key("i.site", "j->'fields'->'status'->>'id'")} AS current_status_id,
-               coalesce(try_cast(j->'fields'->>'statuscategorychangedate' AS TIMESTAMPTZ),
-                        try_cast(j->'fields'->>'updated' AS TIMESTAMPTZ)) AS status_since,
-               try_cast(j->'changelog'->>'total' AS BIGINT) AS changelog_total,
-               json_array_length(coalesce(j->'changelog'->'histories', '[]')) AS changelog_present,
+               {_issue_id("site_no", "parent_id")} AS parent_issue_id, parent_key, current_status,
+               {_status_key("site", "current_status_raw_id")} AS current_status_id,
+               coalesce(try_cast(category_changed AS TIMESTAMPTZ), try_cast(updated AS TIMESTAMPTZ)) AS status_since,
+               try_cast(changelog_total AS BIGINT) AS changelog_total, coalesce(changelog_present, 0) AS changelog_present,
                CAST(NULL AS VARCHAR) AS data_quality
-        FROM j_issues i JOIN j_sites s USING (site)
+        FROM named
     """)
 
 
@@ -338,23 +348,23 @@ def _items(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE TEMP TABLE j_items AS
         WITH histories AS (
-            SELECT issue_id, site, unnest(from_json(j->'changelog'->'histories', '["JSON"]')) AS h
-            FROM (SELECT {_issue_id("s.site_no", "j->>'id'")} AS issue_id, i.site, j
-                  FROM j_issues i JOIN j_sites s USING (site))
+            SELECT issue_id, site, h, json_extract_string(h, ['$.id', '$.created', '$.author.displayName']) AS hf,
+                   -- an admin moving issues to another workflow scheme changes status in the same history
+                   list_contains(list_transform(json_extract_string(h, '$.items[*].field'), lambda f: lower(f)),
+                                 'workflow') AS in_migration
+            FROM (SELECT issue_id, site, unnest(json_extract(j, '$.changelog.histories[*]')) AS h
+                  FROM (SELECT {_issue_id("s.site_no", "j->>'id'")} AS issue_id, i.site, j
+                        FROM j_issues i JOIN j_sites s USING (site)))
         ),
         items AS (
-            SELECT issue_id, site, h, unnest(from_json(h->'items', '["JSON"]')) AS item,
-                   {_positions("h->'items'")} AS idx
+            SELECT issue_id, site, hf, in_migration, {_positions("h, '$.items'")} AS idx,
+                   json_extract_string(unnest(json_extract(h, '$.items[*]')),
+                                       ['$.field', '$.fieldId', '$.from', '$.fromString', '$.to', '$.toString']) AS f
             FROM histories
         )
-        SELECT issue_id, site, try_cast(h->>'id' AS BIGINT) AS history_id,
-               CAST(h->>'created' AS TIMESTAMPTZ) AS changed_at, h->'author'->>'displayName' AS actor,
-               idx, lower(coalesce(item->>'field', '')) AS field, item->>'fieldId' AS field_id,
-               item->>'from' AS from_value, item->>'fromString' AS from_string,
-               item->>'to' AS to_value, item->>'toString' AS to_string,
-               -- an admin moving issues to another workflow scheme changes status in the same history
-               list_contains(list_transform(json_extract_string(h, '$.items[*].field'), lambda f: lower(f)),
-                             'workflow') AS in_migration
+        SELECT issue_id, site, try_cast(hf[1] AS BIGINT) AS history_id, CAST(hf[2] AS TIMESTAMPTZ) AS changed_at,
+               hf[3] AS actor, idx, lower(coalesce(f[1], '')) AS field, f[2] AS field_id, f[3] AS from_value,
+               f[4] AS from_string, f[5] AS to_value, f[6] AS to_string, in_migration
         FROM items
     """)
 
