@@ -295,3 +295,12 @@ def test_each_kind_of_bad_record_is_named(run, tmp_path, spoil, reason):
     spoil(bad)
     result, _ = ingest(run, tmp_path, {"issues": [done_issue(1, "B-1"), bad]})
     assert result.code == 2 and "doc-00.json: record 2" in result.err and reason in result.err, result
+
+
+def test_an_export_without_the_project_field_takes_it_from_the_key(run, tmp_path):
+    bare = done_issue(1, "ABC-7")
+    del bare["fields"]["project"]
+    result, db = ingest(run, tmp_path, bare)
+    assert result.code == 0, result
+    _, issues = lifecycle(db)
+    assert (issues["ABC-7"]["project_key"], issues["ABC-7"]["team"]) == ("ABC", "ABC")

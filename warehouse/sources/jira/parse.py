@@ -324,7 +324,11 @@ def _issues(con: duckdb.DuckDBPyConnection, options: Options) -> None:
             FROM j_issues i JOIN j_sites s USING (site)
         ),
         named AS (SELECT * EXCLUDE (f), {named} FROM v)
-        SELECT {_issue_id("site_no", "raw_id")} AS issue_id, issue_key, site, project_key, team, issue_type,
+        SELECT {_issue_id("site_no", "raw_id")} AS issue_id, issue_key, site,
+               -- an export of chosen fields may leave the project out: the key names it
+               coalesce(project_key, nullif(regexp_extract(issue_key, '^(.+)-[0-9]+$', 1), '')) AS project_key,
+               coalesce(team, project_key, nullif(regexp_extract(issue_key, '^(.+)-[0-9]+$', 1), '')) AS team,
+               issue_type,
                priority, created_at, resolved_at, assignee, reporter, estimate_points, summary, resolution,
                CASE WHEN try_cast(is_subtask AS BOOLEAN) THEN -1
                     ELSE coalesce(try_cast(level AS INTEGER), CASE WHEN lower(issue_type) = 'epic' THEN 1 ELSE 0 END)
