@@ -94,12 +94,20 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def _run_build(fn, *args, **kwargs):
-    from heimdall_tui.progress import progress_bar
+def _say(message: str) -> None:
+    typer.echo(f"heimdall-tui: {message}", err=True)
 
-    with progress_bar() as progress:
+
+def _run_build(fn, target: Path, *args, **kwargs):
+    """Run a build of `target` (generate_warehouse or materialise) as the warehouse's only writer,
+    with a progress bar, stoppable by a signal."""
+    from heimdall_tui.progress import progress_bar
+    from heimdall_tui.signals import interruptible
+    from warehouse.writer import writer_lock
+
+    with interruptible(), writer_lock(target, on_wait=_say), progress_bar() as progress:
         try:
-            return fn(*args, progress=progress, **kwargs)
+            return fn(target, *args, progress=progress, **kwargs)
         except BuildFailed as exc:
             failed = exc
     _print_results(failed.results)
@@ -393,8 +401,9 @@ def _fetch_jira(target: Path, url: Optional[str], jql: Optional[str], board: Opt
                 user_env: str, force: bool) -> Path:
     """Fetch live into `<warehouse>.jira-pages/` beside the warehouse; returns that folder."""
     from heimdall_tui.progress import progress_bar
-    from warehouse.db import ensure_writable_dir
+    from heimdall_tui.signals import interruptible
     from warehouse.sources.jira.fetch import Client, check_url, credentials, fetch
+    from warehouse.writer import ensure_writable_dir, writer_lock
 
     if not url or not jql:
         raise HeimdallError("ingest jira needs --url and --jql")
@@ -403,7 +412,7 @@ def _fetch_jira(target: Path, url: Optional[str], jql: Optional[str], board: Opt
     token, user = credentials(token_env, user_env)
     folder = target.with_name(f"{target.stem}.jira-pages")
     ensure_writable_dir(target)
-    with progress_bar() as progress:
+    with interruptible(), writer_lock(target, on_wait=_say), progress_bar() as progress:
         count = fetch(Client(url, token, user, progress=progress), jql, folder, board, progress)
     typer.echo(f"fetched {count:,} issues into {folder}", err=True)
     return folder
@@ -411,8 +420,13 @@ def _fetch_jira(target: Path, url: Optional[str], jql: Optional[str], board: Opt
 
 def main() -> None:
     """Console entry point: one line and exit 2 for user errors, never a traceback."""
+    from heimdall_tui.signals import Interrupted
+
     try:
         code = app(standalone_mode=False)
+    except Interrupted as exc:
+        typer.echo(f"heimdall-tui: interrupted ({exc}); the previous warehouse was left untouched", err=True)
+        sys.exit(128 + exc.signum)
     except HeimdallError as exc:
         typer.echo(f"heimdall-tui: error: {exc}", err=True)
         sys.exit(2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -208,15 +209,24 @@ def build_report(con: duckdb.DuckDBPyConnection, week_ending: str | None = None,
     }
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write beside `path`, then rename over it: a reader never sees half a report."""
+    """Write beside `path`, then rename over it: a reader never sees half a report. The file
+    gets the mode of the one it replaces, else what the umask allows (like any other tool)."""
     path = Path(path)
     if not path.parent.is_dir():
         raise HeimdallError(f"cannot write {path}: folder {path.parent} does not exist")
     try:
+        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
                                          delete=False) as tmp:
             tmp.write(text)
+        os.chmod(tmp.name, mode)
         os.replace(tmp.name, path)
     except OSError as exc:
         with contextlib.suppress(OSError, NameError):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 import duckdb
@@ -95,48 +93,6 @@ def existing_meta(path: Path) -> dict | None:
     con, meta = open_warehouse(path)
     con.close()
     return meta
-
-
-def ensure_writable_dir(path: Path) -> None:
-    """Fail early, before any work, when the warehouse's folder cannot take a new file.
-
-    Probes with a real file: permission bits say nothing when running as root."""
-    folder = path.parent
-    if path.is_dir():
-        raise HeimdallError(f"{path} is a directory, not a warehouse file")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".heimdall-probe-"):
-            pass
-    except OSError as exc:
-        raise HeimdallError(f"cannot write to {folder}: {exc.strerror or exc} (a read-only location?)") from None
-
-
-def _remove_quietly(path: Path) -> None:
-    for p in (path, Path(str(path) + ".wal")):
-        with contextlib.suppress(FileNotFoundError):
-            p.unlink()
-
-
-@contextlib.contextmanager
-def atomic_target(path: Path):
-    """Yield a temporary path beside `path`; on success it replaces `path` in one rename.
-
-    Any exception (a failed test, bad input, Ctrl-C) removes the temporary file and leaves
-    whatever was at `path` exactly as it was.
-    """
-    path = Path(path)
-    ensure_writable_dir(path)
-    tmp = path.with_name(f".{path.name}.building-{os.getpid()}")
-    _remove_quietly(tmp)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-        # A stale WAL beside the new file would be replayed into it.
-        with contextlib.suppress(FileNotFoundError):
-            Path(str(path) + ".wal").unlink()
-    finally:
-        _remove_quietly(tmp)
 
 
 def require_models(con: duckdb.DuckDBPyConnection, path: Path) -> None:

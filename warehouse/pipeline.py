@@ -8,10 +8,11 @@ from typing import Callable
 import duckdb
 
 from warehouse.build import Progress, TestResult, build_models, quiet, run_tests, stamp_built_at
-from warehouse.db import SCHEMA_VERSION, atomic_target, connect, open_warehouse
+from warehouse.db import SCHEMA_VERSION, open_warehouse
 from warehouse.errors import BuildFailed
 from warehouse.raw import RAW_TABLES, insert_raw
 from warehouse.registry import Model
+from warehouse.writer import atomic_target, build_connection
 
 Loader = Callable[[duckdb.DuckDBPyConnection], None]
 
@@ -23,7 +24,7 @@ def materialise(target: Path, load: Loader, progress: Progress = quiet, build: b
     With build=False only the raw tables and meta are written (models come with `build`)."""
     results: list[TestResult] = []
     with atomic_target(target) as tmp:
-        con = connect(tmp)
+        con = build_connection(tmp)
         try:
             # One transaction: a commit per statement costs more than the work on small data.
             con.execute("BEGIN")
