@@ -8,10 +8,10 @@ whole workflow). An unknown key or a value of the wrong type is an error naming 
 from __future__ import annotations
 
 import copy
-import tomllib
 from datetime import date
 from pathlib import Path
 
+from warehouse import tomlfile
 from warehouse.errors import HeimdallError
 
 DEFAULTS: dict = {
@@ -158,17 +158,28 @@ def _validate_team(name: str, team: dict) -> None:
         raise HeimdallError(f"config: 'teams.{name}.members' must be a non-empty list of names")
 
 
+# Bounds that keep one typo from asking for centuries of days or billions of rows.
+MAX_DAYS = 3660
+MAX_ISSUES = 100_000_000
+
+
 def _validate(cfg: dict) -> dict:
     if cfg["issues"] < 1:
         raise HeimdallError("config: 'issues' must be at least 1")
-    if cfg["window"]["days"] < 1:
-        raise HeimdallError("config: 'window.days' must be at least 1")
+    if not 0 <= cfg["seed"] < 2**63:
+        raise HeimdallError("config: 'seed' must be a whole number from 0")
+    if cfg["issues"] > MAX_ISSUES:
+        raise HeimdallError(f"config: 'issues' must be at most {MAX_ISSUES:,}")
+    if not 1 <= cfg["window"]["days"] <= MAX_DAYS:
+        raise HeimdallError(f"config: 'window.days' must be from 1 to {MAX_DAYS:,} (ten years)")
     if cfg["sprint_days"] < 1:
         raise HeimdallError("config: 'sprint_days' must be at least 1")
     try:
-        date.fromisoformat(cfg["window"]["start"])
+        start = date.fromisoformat(cfg["window"]["start"])
     except ValueError:
         raise HeimdallError("config: 'window.start' must be a date like 2025-10-01") from None
+    if start.year < 1970:
+        raise HeimdallError("config: 'window.start' must not be before 1970")
     _check_type("teams", cfg["teams"], dict)
     if not cfg["teams"]:
         raise HeimdallError("config: 'teams' must name at least one team")
@@ -224,14 +235,5 @@ def resolve(override: dict | None = None, **cli) -> dict:
 
 def load(path: Path | None, **cli) -> dict:
     """Read a TOML config file (if any) and resolve the scenario."""
-    override = {}
-    if path is not None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise HeimdallError(f"cannot read config file {path}: {exc.strerror}") from None
-        try:
-            override = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise HeimdallError(f"config {path}: invalid TOML: {exc}") from None
+    override = tomlfile.load(path, "config") if path is not None else {}
     return resolve(override, **cli)

@@ -251,7 +251,7 @@ def glossary() -> None:
 def generate(
     ctx: typer.Context,
     issues: Optional[int] = typer.Option(None, "--issues", min=1, help="Number of issues (default 1,200)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default 42)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed (default 42)."),
     config_file: Optional[Path] = typer.Option(None, "--config", dir_okay=False, help="TOML scenario overriding the defaults."),
     workflow: Optional[Path] = WorkflowOption,
     db: Optional[Path] = DbOption,
@@ -350,18 +350,23 @@ def ingest(
     board: Optional[int] = typer.Option(None, "--board", help="With --url: also save this agile board's column configuration."),
     token_env: str = typer.Option("JIRA_API_TOKEN", "--token-env", help="Environment variable holding the API token."),
     user_env: str = typer.Option("JIRA_USER", "--user-env", help="Environment variable holding the account email (basic auth); unset = bearer token."),
-    force: bool = typer.Option(False, "--force", help="Replace a warehouse that holds imported data."),
+    force: bool = typer.Option(False, "--force", help="Replace a warehouse that holds imported data; accept an --as-of in the future."),
 ) -> None:
     """Load exported data - the raw contract or Jira's own REST JSON - and build the warehouse."""
     from warehouse.pipeline import materialise
+    from warehouse.raw import latest_plausible
     from warehouse.sources import Options, detect
     from warehouse.sources.files import BadRows
     from warehouse.sources.jira.parse import BadRecords, describe_record
 
     target, _ = _target(ctx, db)
-    options = Options(as_of=_parse_instant(as_of, "--as-of") if as_of else None, workflow=_workflow_text(workflow),
-                      skip_bad_rows=skip_bad_rows, team_field=team_field, points_field=points_field)
-    if [str(s) for s in sources] == ["jira"] and not Path("jira").exists():
+    instant = _parse_instant(as_of, "--as-of") if as_of else None
+    if instant is not None and instant > latest_plausible() and not force:
+        raise HeimdallError(f"--as-of {as_of} is in the future (pass --force to use it anyway)")
+    options = Options(as_of=instant, workflow=_workflow_text(workflow), skip_bad_rows=skip_bad_rows,
+                      team_field=team_field, points_field=points_field)
+    # `jira` with --url is the live source, even beside a folder that happens to be called jira
+    if [str(s) for s in sources] == ["jira"] and (url or not Path("jira").exists()):
         sources = [_fetch_jira(target, url, jql, board, token_env, user_env, force)]
     elif url or jql or board is not None:
         raise HeimdallError("--url, --jql and --board go with the source `jira`: "

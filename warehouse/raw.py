@@ -7,7 +7,7 @@ Column names and order match the original HEIMDALL Postgres tables, so a
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import duckdb
 
@@ -195,6 +195,21 @@ def write_meta(
 
 # A sprint's end is a plan, not an event: it may lie after as_of.
 PLANNED = ("raw_sprints", "end_at")
+
+
+# What an event's time may be. Before 1970 is a placeholder (0001-01-01), after tomorrow a typo
+# (9999-12-31): either would stretch every daily spine over centuries. An issue's events may
+# precede its creation by a day at most (clocks of the systems involved disagree).
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+TOLERANCE = timedelta(days=1)
+PLANNED_AHEAD = timedelta(days=366)  # a sprint's planned end may lie this far after tomorrow
+ISSUE_EVENTS = (("raw_transitions", "changed_at"), ("raw_blockers", "blocked_start"), ("raw_issue_sprint", "added_at"))
+
+
+def latest_plausible() -> datetime:
+    """The latest instant data may describe: now plus the tolerance. (Validation only: no
+    metric ever reads the wall clock.)"""
+    return datetime.now(timezone.utc) + TOLERANCE
 
 
 def check_as_of(as_of: datetime | None, first_created: datetime | None) -> None:

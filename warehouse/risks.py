@@ -9,7 +9,6 @@ overridden from a TOML file's `[risk]` table.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse import metrics
+from warehouse import metrics, tomlfile
 from warehouse.errors import HeimdallError
 from warehouse.metrics import Filters
 
@@ -61,22 +60,17 @@ def load_thresholds(path: Path | None) -> Thresholds:
     """Thresholds from a TOML file's [risk] table; errors name the bad key."""
     if path is None:
         return Thresholds()
-    try:
-        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise HeimdallError(f"cannot read thresholds file {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise HeimdallError(f"thresholds {path}: invalid TOML: {exc}") from None
+    doc = tomlfile.load(path, "thresholds")
     known = {f.name: f.type for f in fields(Thresholds)}
     extra = set(doc) - {"risk"}
     if extra:
         raise HeimdallError(f"thresholds {path}: unknown key {sorted(extra)[0]!r} (expected a [risk] table)")
     values = {}
-    for key, value in doc.get("risk", {}).items():
+    for key, value in tomlfile.table(doc, "risk", "thresholds", str(path)).items():
         if key not in known:
             raise HeimdallError(f"thresholds {path}: unknown key 'risk.{key}'")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise HeimdallError(f"thresholds {path}: 'risk.{key}' must be a non-negative number")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+            raise HeimdallError(f"thresholds {path}: 'risk.{key}' must be a finite, non-negative number")
         values[key] = int(value) if known[key] == "int" else float(value)
     return replace(Thresholds(), **values)
 

@@ -28,10 +28,10 @@ A TOML workflow file overrides any of it::
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from warehouse import tomlfile
 from warehouse.errors import HeimdallError
 
 CANONICAL_STATES = ("todo", "in_progress", "review", "blocked", "done")
@@ -155,20 +155,15 @@ def _check_state(source: str, where: str, state: object) -> str:
 
 def parse_workflow(text: str, source: str = "file") -> Workflow:
     """A Workflow from TOML text layered over the defaults; errors name the bad key."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise HeimdallError(f"workflow {source}: invalid TOML: {exc}") from None
+    doc = tomlfile.parse(text, "workflow", source)
     unknown = set(doc) - {"statuses", "teams", "keywords", "resolutions", "flow_items"}
     if unknown:
         raise HeimdallError(f"workflow {source}: unknown key {sorted(unknown)[0]!r} "
                             f"(expected statuses, teams, keywords, resolutions, flow_items)")
     file_global = {name: _check_state(source, f"statuses.{name!r}", state)
-                   for name, state in doc.get("statuses", {}).items()}
+                   for name, state in tomlfile.table(doc, "statuses", "workflow", source).items()}
     file_teams: dict[str, dict[str, str]] = {}
-    teams = doc.get("teams", {})
-    if not isinstance(teams, dict):
-        raise HeimdallError(f"workflow {source}: 'teams' must be a table of team tables")
+    teams = tomlfile.table(doc, "teams", "workflow", source)
     for team, names in teams.items():
         if not isinstance(names, dict):
             raise HeimdallError(f"workflow {source}: teams.{team} must be a table of status = state")
@@ -177,27 +172,25 @@ def parse_workflow(text: str, source: str = "file") -> Workflow:
     keywords = DEFAULT_KEYWORDS
     if "keywords" in doc:
         rules = []
-        for state, words in doc["keywords"].items():
+        for state, words in tomlfile.table(doc, "keywords", "workflow", source).items():
             _check_state(source, f"keywords.{state}", state)
             if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
                 raise HeimdallError(f"workflow {source}: keywords.{state} must be a list of strings")
             rules.append((state, tuple(w.casefold() for w in words)))
         keywords = tuple(rules)
-    resolutions = _table(doc, "resolutions", source, {"discarded": list})
+    resolutions = _settings(doc, "resolutions", source, {"discarded": list})
     discarded = resolutions.get("discarded", list(DEFAULT_DISCARDED))
     if not all(isinstance(r, str) for r in discarded):
         raise HeimdallError(f"workflow {source}: resolutions.discarded must be a list of strings")
-    flow = _table(doc, "flow_items", source, {"subtasks": bool, "epics": bool})
+    flow = _settings(doc, "flow_items", source, {"subtasks": bool, "epics": bool})
     return Workflow(keywords=keywords, file_team_maps=file_teams, file_global_map=file_global,
                     discarded=tuple(r.casefold() for r in discarded),
                     include_subtasks=flow.get("subtasks", False), include_epics=flow.get("epics", False))
 
 
-def _table(doc: dict, name: str, source: str, keys: dict[str, type]) -> dict:
+def _settings(doc: dict, name: str, source: str, keys: dict[str, type]) -> dict:
     """A small settings table: only the known keys, each of its type."""
-    table = doc.get(name, {})
-    if not isinstance(table, dict):
-        raise HeimdallError(f"workflow {source}: '{name}' must be a table")
+    table = tomlfile.table(doc, name, "workflow", source)
     for key, value in table.items():
         if key not in keys:
             raise HeimdallError(f"workflow {source}: unknown key {name}.{key} (expected {', '.join(keys)})")
@@ -208,8 +201,5 @@ def _table(doc: dict, name: str, source: str, keys: dict[str, type]) -> dict:
 
 def load_workflow(path: Path) -> tuple[Workflow, str]:
     """Parse a workflow file; returns it with its text (stored in meta for rebuilds)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise HeimdallError(f"cannot read workflow file {path}: {exc.strerror}") from None
+    text = tomlfile.read_text(path, "workflow")
     return parse_workflow(text, str(path)), text

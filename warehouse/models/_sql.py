@@ -13,12 +13,15 @@ def hours(later: str, earlier: str) -> str:
 # Forward order of the flow; blocked and unknown are off the axis (neither forward nor back).
 STATE_RANK = "CASE {col} WHEN 'todo' THEN 0 WHEN 'in_progress' THEN 1 WHEN 'review' THEN 2 WHEN 'done' THEN 3 END"
 
-# The grid of days charts and daily facts use: first created day up to the as_of day.
+# The grid of days charts and daily facts use: first created day up to the as_of day - but
+# never more than a year past the last event, so a far-off as_of cannot stretch it.
 DAY_GRID = """
     SELECT CAST(d AS DATE) AS day
     FROM range(
         (SELECT CAST(min(created_at) AS DATE) FROM stg_issues),
-        CAST((SELECT as_of FROM meta) AS DATE) + 1,
+        least(CAST((SELECT as_of FROM meta) AS DATE),
+              CAST((SELECT greatest(max(created_at), (SELECT max(changed_at) FROM raw_transitions))
+                    FROM stg_issues) AS DATE) + 366) + 1,
         INTERVAL 1 DAY
     ) t(d)
 """

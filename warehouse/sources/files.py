@@ -13,15 +13,15 @@ rejected issue) are reported and left out too, never silently dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 
 from warehouse.errors import HeimdallError
 from warehouse.pipeline import Loader
-from warehouse.raw import (PLANNED, RAW_TABLES, check_as_of, content_columns, create_empty_raw, insert_raw, latest_event,
-                           write_meta)
+from warehouse.raw import (EARLIEST, ISSUE_EVENTS, PLANNED, PLANNED_AHEAD, RAW_TABLES, TOLERANCE, check_as_of,
+                           content_columns, create_empty_raw, insert_raw, latest_event, latest_plausible, write_meta)
 from warehouse.sources import Options
 
 REQUIRED_TABLES = ("raw_issues", "raw_transitions")
@@ -123,9 +123,15 @@ def _rules(source: RawFile, scratch: str, present: set[str], as_of: datetime | N
         if kind == "TIMESTAMPTZ":
             rules.append(f"SELECT _row, 'unparseable {column} ' || {column} FROM {scratch} "
                          f"WHERE {value} IS NOT NULL AND try_cast({value} AS TIMESTAMPTZ) IS NULL")
+            typed = f"try_cast({value} AS TIMESTAMPTZ)"
+            latest = latest_plausible() + (PLANNED_AHEAD if (table, column) == PLANNED else timedelta(0))
+            rules.append(f"SELECT _row, '{column} ' || {column} || ' is before 1970' FROM {scratch} "
+                         f"WHERE {typed} < TIMESTAMPTZ '{EARLIEST.isoformat()}'")
+            rules.append(f"SELECT _row, '{column} ' || {column} || ' is in the future' FROM {scratch} "
+                         f"WHERE {typed} > TIMESTAMPTZ '{latest.isoformat()}'")
             if as_of is not None and (table, column) != PLANNED:
                 rules.append(f"SELECT _row, '{column} ' || {column} || ' is after --as-of' FROM {scratch} "
-                             f"WHERE try_cast({value} AS TIMESTAMPTZ) > TIMESTAMPTZ '{as_of.isoformat()}'")
+                             f"WHERE {typed} > TIMESTAMPTZ '{as_of.isoformat()}'")
         elif kind in ("BIGINT", "INTEGER", "BOOLEAN"):
             expected = "true or false" if kind == "BOOLEAN" else "an integer"
             rules.append(f"SELECT _row, '{column} ' || {column} || ' is not {expected}' FROM {scratch} "
@@ -145,6 +151,13 @@ def _bad_rows(con, source: RawFile, scratch: str, present: set[str], as_of: date
             rules.append(f"SELECT _row, 'refers to {kind} ' || {column} || ', but no {parent} file was given' "
                          f"FROM {scratch} WHERE nullif(trim({column}), '') IS NOT NULL")
         else:
+            event = next((c for t, c in ISSUE_EVENTS if t == table and parent == "raw_issues"), None)
+            if event in present:
+                rules.append(
+                    f"SELECT _row, '{event} ' || s.{event} || ' is before its issue was created (' || "
+                    f"CAST(p.created_at AS VARCHAR) || ')' FROM {scratch} s JOIN {parent_rel} p "
+                    f"ON p.{parent_key} = try_cast(trim(s.{column}) AS BIGINT) "
+                    f"WHERE try_cast(nullif(trim(s.{event}), '') AS TIMESTAMPTZ) < p.created_at - INTERVAL {TOLERANCE.days} DAY")
             rules.append(
                 f"SELECT _row, 'refers to unknown {kind} ' || {column} FROM {scratch} s "
                 f"WHERE try_cast(trim({column}) AS BIGINT) IS NOT NULL AND NOT EXISTS "
@@ -169,9 +182,10 @@ class RawContractFiles:
     name = "raw contract"
 
     def recognises(self, paths: list[Path]) -> bool:
-        """A single folder holding raw_issues.csv or raw_issues.parquet."""
+        """A single folder holding any raw_<table>.csv or .parquet (one without raw_issues is
+        then told so, rather than searched for Jira JSON)."""
         return len(paths) == 1 and Path(paths[0]).is_dir() and any(
-            (Path(paths[0]) / f"raw_issues{ext}").exists() for ext in (".csv", ".parquet"))
+            (Path(paths[0]) / f"{table}{ext}").exists() for table in RAW_TABLES for ext in (".csv", ".parquet"))
 
     def loader(self, paths: list[Path], options: Options) -> Loader:
         return load_directory(paths[0], skip_bad_rows=options.skip_bad_rows, as_of=options.as_of,

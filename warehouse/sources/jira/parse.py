@@ -38,7 +38,7 @@ import duckdb
 
 from warehouse.errors import HeimdallError
 from warehouse.pipeline import Loader
-from warehouse.raw import check_as_of, insert_raw, latest_event, write_meta
+from warehouse.raw import EARLIEST, TOLERANCE, check_as_of, insert_raw, latest_event, latest_plausible, write_meta
 from warehouse.sources import Options
 
 SUFFIXES = (".json", ".ndjson", ".jsonl")
@@ -215,15 +215,22 @@ def _records(con: duckdb.DuckDBPyConnection, skip_bad_rows: bool, paths: list[Pa
                try_cast(f[4] AS TIMESTAMPTZ) AS updated, nullif(concat_ws('; ',
                CASE WHEN try_cast(f[1] AS BIGINT) IS NULL THEN 'no numeric id' END,
                CASE WHEN nullif(f[2], '') IS NULL THEN 'no key' END,
-               CASE WHEN try_cast(f[3] AS TIMESTAMPTZ) IS NULL THEN 'fields.created is missing or not a date' END,
+               CASE WHEN try_cast(f[3] AS TIMESTAMPTZ) IS NULL THEN 'fields.created is missing or not a date'
+                    WHEN NOT try_cast(f[3] AS TIMESTAMPTZ) BETWEEN $earliest AND $latest
+                    THEN 'fields.created ' || f[3] || ' is before 1970 or in the future' END,
                CASE WHEN histories NOT IN ('ARRAY', 'NULL') THEN 'changelog.histories is not a list'
                     WHEN histories = 'ARRAY' AND (
                          len(dates) < n OR len(items) < n
                          OR list_bool_or(list_transform(dates, lambda d: try_cast(d AS TIMESTAMPTZ) IS NULL))
                          OR list_bool_or(list_transform(items, lambda t: t <> 'ARRAY')))
-                    THEN 'a changelog history without a date or items' END), '') AS reason
+                    THEN 'a changelog history without a date or items'
+                    WHEN list_bool_or(list_transform(dates, lambda d: CAST(d AS TIMESTAMPTZ) > $latest))
+                    THEN 'a changelog history dated in the future'
+                    WHEN list_bool_or(list_transform(dates, lambda d: CAST(d AS TIMESTAMPTZ)
+                                                     < try_cast(f[3] AS TIMESTAMPTZ) - $tolerance))
+                    THEN 'a changelog history dated before the issue was created' END), '') AS reason
         FROM v
-    """)
+    """, {"earliest": EARLIEST, "latest": latest_plausible(), "tolerance": TOLERANCE})
     bad = [{"file": f, "record": r, "key": k, "reason": why} for f, r, k, why in con.execute(
         "SELECT filename, record, key, reason FROM j_checks WHERE reason IS NOT NULL ORDER BY filename, record").fetchall()]
     if bad and not skip_bad_rows:
