@@ -34,6 +34,8 @@ REQUIRED_VALUES = {
     "raw_blockers": ("issue_id", "blocked_start"),
     "raw_statuses": ("status_name",),
 }
+# Columns whose values must differ between rows, beyond each table's key.
+UNIQUE_VALUES = {"raw_issues": ("issue_key",)}
 # (table, column) -> (parent table, parent key) for rows that must point at a loaded row.
 REFERENCES = {
     ("raw_transitions", "issue_id"): ("raw_issues", "issue_id"),
@@ -116,6 +118,10 @@ def _rules(source: RawFile, scratch: str, present: set[str], as_of: datetime | N
     ]
     for column in REQUIRED_VALUES[table]:
         rules.append(f"SELECT _row, 'missing {column}' FROM {scratch} WHERE nullif(trim({column}), '') IS NULL")
+    for column in UNIQUE_VALUES.get(table, ()):
+        rules.append(f"SELECT _row, 'duplicate {column} ' || trim({column}) FROM {scratch} "
+                     f"QUALIFY nullif(trim({column}), '') IS NOT NULL "
+                     f"AND row_number() OVER (PARTITION BY trim({column}) ORDER BY _row) > 1")
     for column, kind in RAW_TABLES[table]:
         if column == "source_hash" or column not in present:
             continue

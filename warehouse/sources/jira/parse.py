@@ -204,17 +204,21 @@ def _records(con: duckdb.DuckDBPyConnection, skip_bad_rows: bool, paths: list[Pa
         CREATE TEMP TABLE j_checks AS
         WITH v AS (
             SELECT filename, record,
-                   json_extract_string(j, ['$.id', '$.key', '$.fields.created', '$.fields.updated', '$.self']) AS f,
+                   json_extract_string(j, ['$.id', '$.key', '$.fields.created', '$.fields.updated', '$.self',
+                                           '$.fields.project.key']) AS f,
+                   json_type(j, '$.key') AS key_type,
                    json_type(j, '$.changelog.histories') AS histories,
                    json_array_length(j, '$.changelog.histories') AS n,
                    json_extract_string(j, '$.changelog.histories[*].created') AS dates,
                    json_type(j, '$.changelog.histories[*].items') AS items
             FROM j_records
         )
-        SELECT filename, record, f[2] AS key, f[1] AS raw_id, {_site("f[5]")} AS site,
+        SELECT filename, record, CASE WHEN key_type = 'VARCHAR' THEN f[2] END AS key, f[1] AS raw_id, {_site("f[5]")} AS site,
                try_cast(f[4] AS TIMESTAMPTZ) AS updated, nullif(concat_ws('; ',
                CASE WHEN try_cast(f[1] AS BIGINT) IS NULL THEN 'no numeric id' END,
-               CASE WHEN nullif(f[2], '') IS NULL THEN 'no key' END,
+               CASE WHEN key_type IS DISTINCT FROM 'VARCHAR' OR nullif(trim(f[2]), '') IS NULL THEN 'no key'
+                    WHEN nullif(trim(f[6]), '') IS NULL AND NOT regexp_matches(f[2], '^.+-[0-9]+$')
+                    THEN 'no project (fields.project.key, or a key like ABC-123)' END,
                CASE WHEN try_cast(f[3] AS TIMESTAMPTZ) IS NULL THEN 'fields.created is missing or not a date'
                     WHEN NOT try_cast(f[3] AS TIMESTAMPTZ) BETWEEN $earliest AND $latest
                     THEN 'fields.created ' || f[3] || ' is before 1970 or in the future' END,
