@@ -50,12 +50,6 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def previous(tmp_path_factory, demo_db):
-    """An imported warehouse every example must leave untouched when it fails."""
-    return demo_db
-
-
 def check_outcome(code: int, err: str, target: Path, before: str) -> None:
     assert "Traceback" not in err, err
     if code == 2:
@@ -88,7 +82,7 @@ def _edit(row: list[str], edits) -> list[str]:
 
 @FUZZ
 @given(issues=rows_for("raw_issues"), transitions=rows_for("raw_transitions"), skip=st.booleans())
-def test_the_csv_loader_never_breaks(capsys, previous, issues, transitions, skip):
+def test_the_csv_loader_never_breaks(capsys, demo_db, issues, transitions, skip):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "in"
         folder.mkdir()
@@ -99,7 +93,7 @@ def test_the_csv_loader_never_breaks(capsys, previous, issues, transitions, skip
             writer.writerows(rows)
             (folder / f"{table}.csv").write_text(buffer.getvalue(), encoding="utf-8")
         target = Path(tmp) / "w.duckdb"
-        shutil.copy(previous, target)
+        shutil.copy(demo_db, target)  # a warehouse a failed import must leave as it was
         before = digest(target)
         code, err = invoke(capsys, "ingest", folder, "--db", target, "--force", *(["--skip-bad-rows"] if skip else []))
         check_outcome(code, err, target, before)
@@ -143,13 +137,13 @@ def jira_issue(draw, iid: int):
 
 @FUZZ
 @given(data=st.data(), skip=st.booleans())
-def test_the_jira_loader_never_breaks(capsys, previous, data, skip):
+def test_the_jira_loader_never_breaks(capsys, demo_db, data, skip):
     issues = [data.draw(jira_issue(i)) for i in range(1, data.draw(st.integers(1, 5)) + 1)]
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "page.json"
         page.write_text(json.dumps({"issues": issues}), encoding="utf-8")
         target = Path(tmp) / "w.duckdb"
-        shutil.copy(previous, target)
+        shutil.copy(demo_db, target)  # a warehouse a failed import must leave as it was
         before = digest(target)
         code, err = invoke(capsys, "ingest", page, "--db", target, "--force", *(["--skip-bad-rows"] if skip else []))
         check_outcome(code, err, target, before)
