@@ -25,6 +25,17 @@ def spawn(*args, env=None, **kwargs) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}, **kwargs)
 
 
+def once_writing(child: subprocess.Popen, target: Path, then: float) -> None:
+    """Wait until the child holds the warehouse's writer lock (its signal handling is set up
+    by then), then `then` seconds more."""
+    lock = target.with_name(f".{target.name}.lock")
+    for _ in range(6000):
+        if lock.exists() or child.poll() is not None:
+            break
+        time.sleep(0.01)
+    time.sleep(then)
+
+
 @pytest.fixture(scope="module")
 def big(tmp_path_factory):
     """A warehouse whose rebuild takes a few seconds: long enough to be interrupted."""
@@ -37,7 +48,7 @@ def big(tmp_path_factory):
 def test_a_signal_mid_build_is_one_line_and_leaves_the_warehouse(big, sig):
     before = digest(big)
     child = spawn("build", "--db", big)
-    time.sleep(1.5)  # inside the DuckDB part of the rebuild
+    once_writing(child, big, 1.0)  # inside the DuckDB part of the rebuild
     child.send_signal(sig)
     _, err = child.communicate(timeout=60)
     assert child.returncode == 128 + sig, err
@@ -51,7 +62,7 @@ def test_a_signal_mid_build_is_one_line_and_leaves_the_warehouse(big, sig):
 def test_a_signal_during_the_simulation_too(tmp_path):
     target = tmp_path / "w.duckdb"
     child = spawn("generate", "--issues", 2_000_000, "--db", target)
-    time.sleep(1.0)
+    once_writing(child, target, 0.5)
     child.send_signal(signal.SIGTERM)
     _, err = child.communicate(timeout=60)
     assert child.returncode == 143 and "interrupted (SIGTERM)" in err and "Traceback" not in err
