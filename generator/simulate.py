@@ -28,7 +28,7 @@ TODO, IP, REV, QA, DONE, BLK = range(6)
 ROLE_STATE = ("todo", "in_progress", "review", "review", "done", "blocked")
 #                 start churn......... blocked.. review qa  done reopen..........
 SLOTS = np.array([IP, REV, IP, REV, IP, BLK, IP, REV, QA, DONE, IP, REV, DONE])
-S_START, S_CHURN1, S_CHURN2, S_BLOCK, S_REVIEW, S_QA, S_DONE, S_REOPEN, S_LAST = 0, 1, 3, 5, 7, 8, 9, 10, 12
+S_START, S_CHURN1, S_CHURN2, S_BLOCK, S_REVIEW, S_QA, S_DONE, S_REOPEN = 0, 1, 3, 5, 7, 8, 9, 10
 
 DRIFT_FORMS = ("{}", "Custom:{}", "{}*", "{} (legacy)")
 

@@ -1,7 +1,7 @@
 """The boundaries the flow rules draw, each pinned by a hand-worked case: move one `<` to
 `<=`, one weight or one cut-off, and a test here fails."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from tests.eventlog import EventLog
 from tests.test_models import LIFECYCLE, built, one, rows

@@ -16,9 +16,13 @@ import duckdb
 import polars as pl
 
 from warehouse.errors import HeimdallError
+from warehouse.models._sql import ACTIVE
 
 PERCENTILES = (0.50, 0.75, 0.85, 0.95)
-ACTIVE = "('in_progress', 'review', 'blocked')"
+
+
+# What fct_status_periods carries itself; other filter columns come from the lifecycle.
+PERIOD_COLUMNS = frozenset({"team", "is_flow_item"})
 
 
 @dataclass(frozen=True)
@@ -31,14 +35,21 @@ class Filters:
         return [(c, v) for c, v in (("team", self.team), ("project_key", self.project),
                                     ("issue_type", self.issue_type)) if v is not None]
 
-    def where(self, alias: str = "", flow_items: bool = True) -> tuple[str, list]:
-        """A SQL condition on fct_issue_lifecycle columns and its positional parameters. It
-        keeps flow items only (standard issues; see `is_flow_item`) unless the table holds
-        nothing else already (flow_items=False)."""
-        prefix = f"{alias}." if alias else ""
+    def _condition(self, column, named: bool, flow_items: bool = True) -> tuple[str, list | dict]:
+        """The filters as SQL over `column(name)`, with `?` or `$name` parameters. Flow items
+        only (standard issues; see `is_flow_item`) unless the table holds nothing else."""
         pairs = self._pairs()
-        base = f"{prefix}is_flow_item" if flow_items else "true"
-        return " AND ".join([base] + [f"{prefix}{c} = ?" for c, _ in pairs]), [v for _, v in pairs]
+        parts = [column("is_flow_item") if flow_items else "true"]
+        parts += [f"{column(c)} = {'$' + c if named else '?'}" for c, _ in pairs]
+        return " AND ".join(parts), (dict(pairs) if named else [v for _, v in pairs])
+
+    @staticmethod
+    def _in(alias: str):
+        return lambda column: f"{alias}.{column}" if alias else column
+
+    def where(self, alias: str = "", flow_items: bool = True) -> tuple[str, list]:
+        """A SQL condition on fct_issue_lifecycle columns and its positional parameters."""
+        return self._condition(self._in(alias), False, flow_items)
 
     def periods(self) -> str:
         """FROM clause for fct_status_periods (alias p) under these filters: the lifecycle (l)
@@ -49,14 +60,11 @@ class Filters:
 
     def where_periods(self) -> tuple[str, dict]:
         """The named-parameter condition matching `periods()`."""
-        cond, params = self.where_named("l")
-        return cond.replace("l.team", "p.team").replace("l.is_flow_item", "p.is_flow_item"), params
+        return self._condition(lambda column: f"{'p' if column in PERIOD_COLUMNS else 'l'}.{column}", True)
 
     def where_named(self, alias: str = "") -> tuple[str, dict]:
         """The same condition with named parameters ($team, $project_key, $issue_type)."""
-        prefix = f"{alias}." if alias else ""
-        pairs = self._pairs()
-        return " AND ".join([f"{prefix}is_flow_item"] + [f"{prefix}{c} = ${c}" for c, _ in pairs]), dict(pairs)
+        return self._condition(self._in(alias), True)
 
     def describe(self) -> str:
         parts = [f"{k} {v}" for k, v in (("team", self.team), ("project", self.project),

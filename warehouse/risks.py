@@ -20,7 +20,7 @@ from warehouse import metrics, tomlfile
 from warehouse.errors import HeimdallError
 from warehouse.metrics import Filters
 
-SEVERITY_ORDER = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
+SEVERITY_ORDER = {"ok": 0, "warning": 1, "critical": 2}
 # Among equally severe signals, the one earlier here is the likelier root cause to lead with.
 PRIORITY = ("throughput_collapse", "cycle_time_increase", "blocker_spike", "wip_overload", "sle_breach",
             "rework_spike", "stale_items", "wip_rising")

@@ -91,10 +91,6 @@ def clean_status(raw: str) -> str:
         text = stripped
 
 
-def normalise(raw: str) -> str:
-    return clean_status(raw).casefold()
-
-
 CATEGORY_STATES = {"new": "todo", "done": "done"}  # Jira's `indeterminate` is active work
 
 
