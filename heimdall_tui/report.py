@@ -81,6 +81,7 @@ def headline(con, end: datetime, filters: Filters, active=None) -> tuple[dict, i
                             f"{rework_this['reopened']} of {rework_this['done']} reopened before done"),
         "discard_rate_pct": (discard_this["rate_pct"], discard_last["rate_pct"],
                              f"{discard_this['discarded']} of {discard_this['done']} done items discarded, not delivered"),
+        "discarded": (discard_this["discarded"], discard_last["discarded"], "done items discarded, not delivered"),
     }
     return ({key: {"this_week": _round(a), "last_week": _round(b), "delta": _round(_delta(a, b)), "note": note}
              for key, (a, b, note) in rows.items()}, ct_this["n"])

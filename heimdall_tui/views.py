@@ -119,7 +119,7 @@ def executive(con: duckdb.DuckDBPyConnection, scope: Scope) -> Executive:
     filters = scope.filters
     rows, items = headline(con, end, filters)
     verdict = summary(con, end, filters, rows, items, signals(con, end, filters))
-    dropped = metrics.discarded(con, end - timedelta(days=7), end, filters)["discarded"]
+    dropped = rows["discarded"]["this_week"]
     kpis = [
         Kpi("Throughput", rows["throughput"]["this_week"], rows["throughput"]["last_week"],
             " delivered" if not dropped else "", aside=f"· {dropped} discarded" if dropped else ""),

@@ -24,6 +24,7 @@ import os
 import shutil
 import stat
 import sys
+import tempfile
 import threading
 import time
 import weakref
@@ -44,8 +45,6 @@ def ensure_writable_dir(path: Path) -> None:
     """Fail early, before any work, when the warehouse's folder cannot take a new file.
 
     Probes with a real file: permission bits say nothing when running as root."""
-    import tempfile
-
     folder = path.parent
     if path.is_dir():
         raise HeimdallError(f"{path} is a directory, not a warehouse file")
