@@ -202,7 +202,7 @@ COPY (
 
 def bench_jira(folder: Path, issues: int) -> Result:
     """Ingest + build from saved Jira search pages (one page of 100 issues per line)."""
-    from warehouse.db import connect
+    from warehouse.engine.db import connect
 
     db = folder / f"jira-source-{issues}.duckdb"
     run_cli(["generate", "--issues", str(issues), "--db", str(db)])

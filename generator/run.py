@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 
 from generator.simulate import simulate
-from warehouse.build import Progress, TestResult, quiet
-from warehouse.pipeline import materialise
-from warehouse.raw import insert_frame, write_meta
+from warehouse.engine.build import Progress, TestResult, quiet
+from warehouse.engine.pipeline import materialise
+from warehouse.sources.contract import insert_frame, write_meta
 
 
 def generate_warehouse(target: Path, cfg: dict, workflow: str | None = None,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+
 # Typer 0.2x vendors click; its usage errors are needed to print them as one line.
 from typer._click.exceptions import ClickException
 
@@ -36,7 +37,7 @@ WorkflowOption = typer.Option(None, "--workflow", help="TOML file mapping raw st
 
 def _target(ctx: typer.Context, db: Optional[Path]) -> tuple[Path, bool]:
     """The warehouse path and whether the user named it (flag or $HEIMDALL_DB)."""
-    from warehouse.db import default_db_path
+    from warehouse.engine.db import default_db_path
 
     chosen = db or (ctx.obj or {}).get("db")
     if chosen is not None:
@@ -47,14 +48,14 @@ def _target(ctx: typer.Context, db: Optional[Path]) -> tuple[Path, bool]:
 def _workflow_text(path: Optional[Path]) -> Optional[str]:
     if path is None:
         return None
-    from warehouse.statusmap import load_workflow
+    from warehouse.semantics.workflow import load_workflow
 
     return load_workflow(path)[1]
 
 
 def _guard_overwrite(target: Path, force: bool) -> None:
     """Never replace a file that is not ours, nor imported data without --force."""
-    from warehouse.db import existing_meta
+    from warehouse.engine.db import existing_meta
 
     if target.exists():
         try:
@@ -103,7 +104,7 @@ def _run_build(fn, target: Path, *args, **kwargs):
     with a progress bar, stoppable by a signal."""
     from heimdall_tui.progress import progress_bar
     from heimdall_tui.signals import interruptible
-    from warehouse.writer import writer_lock
+    from warehouse.engine.writer import writer_lock
 
     with interruptible(), writer_lock(target, on_wait=_say), progress_bar() as progress:
         try:
@@ -181,9 +182,10 @@ def _ensure_warehouse(ctx: typer.Context) -> Path:
 
 def _export_report(target: Path, fmt: Format, out: Optional[Path], week_ending: Optional[str], team: Optional[str],
                    project: Optional[str], issue_type: Optional[str], thresholds: Optional[Path]) -> None:
-    from heimdall_tui.report import build_report, to_json, to_markdown, write_text_atomic
-    from warehouse.db import open_warehouse, require_models
+    from heimdall_tui.report import to_json, to_markdown, write_text_atomic
+    from warehouse.engine.db import open_warehouse, require_models
     from warehouse.metrics import Filters
+    from warehouse.report import build_report
     from warehouse.risks import load_thresholds
 
     limits = load_thresholds(thresholds)
@@ -203,7 +205,7 @@ def _export_report(target: Path, fmt: Format, out: Optional[Path], week_ending: 
 
 def _print_summary(target: Path) -> None:
     from warehouse import metrics
-    from warehouse.db import open_warehouse, require_models
+    from warehouse.engine.db import open_warehouse, require_models
 
     con, meta = open_warehouse(target)
     try:
@@ -276,7 +278,7 @@ def generate(
 @app.command()
 def build(ctx: typer.Context, db: Optional[Path] = DbOption, workflow: Optional[Path] = WorkflowOption) -> None:
     """Rebuild the models and rerun the data tests of an existing warehouse."""
-    from warehouse.pipeline import copy_sources, materialise
+    from warehouse.engine.pipeline import copy_sources, materialise
 
     target, _ = _target(ctx, db)
     load = copy_sources(target, _workflow_text(workflow))
@@ -286,9 +288,8 @@ def build(ctx: typer.Context, db: Optional[Path] = DbOption, workflow: Optional[
 @app.command()
 def check(ctx: typer.Context, db: Optional[Path] = DbOption) -> None:
     """Run the data tests against a warehouse; exit 1 when any fails."""
-    from warehouse.build import run_tests
-    from warehouse.db import open_warehouse, require_models
-
+    from warehouse.engine.build import run_tests
+    from warehouse.engine.db import open_warehouse, require_models
     from warehouse.metrics import unmapped_statuses
 
     target, _ = _target(ctx, db)
@@ -309,7 +310,7 @@ def check(ctx: typer.Context, db: Optional[Path] = DbOption) -> None:
 def _print_workflow_stub(unmapped: list[tuple[str, str, int]], target: Path) -> None:
     """Each unmapped status with its issue count, then a workflow file to finish and pass to
     `build --workflow` (valid TOML as printed: the entries wait, commented, for a state)."""
-    from warehouse.statusmap import CANONICAL_STATES
+    from warehouse.semantics.workflow import CANONICAL_STATES
 
     typer.echo(f"\nUNMAPPED  {len(unmapped)} status(es) map to no state (their time counts as neither work nor wait):")
     for team, name, issues in unmapped:
@@ -353,9 +354,9 @@ def ingest(
     force: bool = typer.Option(False, "--force", help="Replace a warehouse that holds imported data; accept an --as-of in the future."),
 ) -> None:
     """Load exported data - the raw contract or Jira's own REST JSON - and build the warehouse."""
-    from warehouse.pipeline import materialise
-    from warehouse.raw import latest_plausible
+    from warehouse.engine.pipeline import materialise
     from warehouse.sources import Options, detect
+    from warehouse.sources.contract import latest_plausible
     from warehouse.sources.files import BadRows
     from warehouse.sources.jira.parse import BadRecords, describe_record
 
@@ -393,7 +394,7 @@ def ingest(
 
 def _report_notes(target: Path) -> None:
     """What the import decided on the user's behalf (duplicates, events after --as-of)."""
-    from warehouse.db import existing_meta
+    from warehouse.engine.db import existing_meta
 
     meta = existing_meta(target) or {}
     for note in json.loads(meta.get("notes") or "[]"):
@@ -407,8 +408,8 @@ def _fetch_jira(target: Path, url: Optional[str], jql: Optional[str], board: Opt
     """Fetch live into `<warehouse>.jira-pages/` beside the warehouse; returns that folder."""
     from heimdall_tui.progress import progress_bar
     from heimdall_tui.signals import interruptible
+    from warehouse.engine.writer import ensure_writable_dir, writer_lock
     from warehouse.sources.jira.fetch import Client, check_url, credentials, fetch
-    from warehouse.writer import ensure_writable_dir, writer_lock
 
     if not url or not jql:
         raise HeimdallError("ingest jira needs --url and --jql")

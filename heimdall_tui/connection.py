@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import open_warehouse, require_models
+from warehouse.engine.db import open_warehouse, require_models
 from warehouse.errors import HeimdallError
 
 DRAIN_SECONDS = 5.0  # how long a reload waits for interrupted queries to let go

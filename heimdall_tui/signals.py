@@ -14,7 +14,7 @@ import signal
 import socket
 import threading
 
-from warehouse.writer import interrupt_all
+from warehouse.engine.writer import interrupt_all
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 

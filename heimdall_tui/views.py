@@ -15,6 +15,7 @@ import polars as pl
 
 from warehouse import metrics, risks
 from warehouse.metrics import Filters
+from warehouse.report import headline, summary
 
 WINDOWS = {"4": 4, "8": 8, "12": 12, "all": None}  # weeks shown by the charts
 AGING_ROWS = 200  # the oldest items HUGINN lists; the WIP Triage tab holds them all
@@ -99,8 +100,7 @@ _SIGNALS_LOCK = threading.Lock()
 def signals(con: duckdb.DuckDBPyConnection, end: datetime, filters: Filters) -> list[risks.Signal]:
     """risks.evaluate, once per warehouse build, week end and filters: the executive verdict
     and the risk tab share it (it is the costliest query work of either)."""
-    built_at = con.execute("SELECT built_at FROM meta").fetchall()[0][0]
-    key = (built_at, end, filters)
+    key = (metrics.built_at(con), end, filters)
     with _SIGNALS_LOCK:
         if key in _SIGNALS:
             return _SIGNALS[key]
@@ -113,8 +113,6 @@ def signals(con: duckdb.DuckDBPyConnection, end: datetime, filters: Filters) -> 
 
 
 def executive(con: duckdb.DuckDBPyConnection, scope: Scope) -> Executive:
-    from heimdall_tui.report import headline, summary
-
     start, end = scope.window(con)
     filters = scope.filters
     rows, items = headline(con, end, filters)

@@ -82,7 +82,7 @@ def app(demo_db):
 @pytest.fixture
 def con(demo_db):
     """A read-only connection to the demo warehouse, in UTC, for expected numbers."""
-    from warehouse.db import open_warehouse
+    from warehouse.engine.db import open_warehouse
 
     connection, _ = open_warehouse(demo_db)
     connection.execute("SET TimeZone = 'UTC'")

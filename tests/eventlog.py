@@ -11,9 +11,14 @@ from datetime import datetime
 
 import polars as pl
 
-from warehouse.build import build_models, run_tests
-from warehouse.db import connect
-from warehouse.raw import RAW_TABLES, content_columns, insert_frame, write_meta
+from warehouse.engine.build import build_models, run_tests
+from warehouse.engine.db import connect
+from warehouse.sources.contract import (
+    RAW_TABLES,
+    content_columns,
+    insert_frame,
+    write_meta,
+)
 
 
 @dataclass

@@ -5,13 +5,12 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import settle
-
 from heimdall_tui import keymap, views
 from heimdall_tui.app import TAB_KEYS, HeimdallApp
 from heimdall_tui.pages import PAGES
 from heimdall_tui.screens import FilterDialog, HelpScreen
 from heimdall_tui.widgets import IssueTable, KpiCard
+from tests.conftest import settle
 from warehouse import metrics
 from warehouse.errors import HeimdallError
 from warehouse.metrics import Filters
@@ -238,7 +237,7 @@ def test_the_registry_drives_the_tabs():
 
 def test_risk_signals_are_evaluated_once_per_build_and_scope(demo_db, monkeypatch):
     from warehouse import risks
-    from warehouse.db import open_warehouse
+    from warehouse.engine.db import open_warehouse
 
     calls = []
     real = risks.evaluate

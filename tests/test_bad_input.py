@@ -6,7 +6,8 @@ import duckdb
 import pytest
 
 from tests.test_ingest import write
-from tests.test_jira_rules import done_issue, ingest as ingest_jira
+from tests.test_jira_rules import done_issue
+from tests.test_jira_rules import ingest as ingest_jira
 
 ISSUE = "1,VAL-1,VALHALLA,AEGIR,Story,P2,2025-10-01T00:00:00Z,,ann,bob,3,Fix it,"
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from tests.eventlog import EventLog
 from tests.test_models import LIFECYCLE, built, one, rows
 from warehouse import metrics, risks
-from warehouse.statusmap import Workflow
+from warehouse.semantics.workflow import Workflow
 
 
 def utc(text: str) -> datetime:
@@ -79,7 +79,7 @@ def test_the_triage_score_weighs_each_term_as_its_rule_says():
 
 
 def test_severity_and_stale_cut_offs_include_the_threshold():
-    assert [risks._grade(v, 0.25, 0.5) for v in (0.2499, 0.25, 0.4999, 0.5)] == ["ok", "warning", "warning", "critical"]
+    assert [risks.grade(v, 0.25, 0.5) for v in (0.2499, 0.25, 0.4999, 0.5)] == ["ok", "warning", "warning", "critical"]
     end = utc("2025-10-31T00:00:00")
     log = EventLog(as_of="2025-10-31T00:00:00Z")
     log.issue(1, "2025-10-01T00:00:00Z").path(1, ("In Progress", "2025-10-24T00:00:00Z"))  # exactly 7 days
@@ -100,7 +100,7 @@ def test_work_done_exactly_at_the_sprint_end_is_not_completed_in_it():
 
 
 def test_a_jira_category_outranks_the_default_maps_and_a_workflow_file_outranks_both():
-    from warehouse.statusmap import parse_workflow
+    from warehouse.semantics.workflow import parse_workflow
 
     defaults = Workflow()
     assert defaults.resolve("X", "Done", "indeterminate")[1:3] == ("in_progress", "status category")

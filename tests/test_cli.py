@@ -174,8 +174,8 @@ def test_the_warehouse_and_generator_never_import_textual():
     import subprocess
     import sys
 
-    code = ("import sys, generator.run, generator.simulate, warehouse.pipeline, warehouse.sources.files, warehouse.metrics; "
-            "import warehouse.registry; warehouse.registry.discover(); "
+    code = ("import sys, generator.run, generator.simulate, warehouse.engine.pipeline, warehouse.sources.files, warehouse.metrics; "
+            "import warehouse.engine.registry; warehouse.engine.registry.discover(); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'textual_plotext', 'heimdall_tui')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

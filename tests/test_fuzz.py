@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from heimdall_tui import cli
-from warehouse.raw import OPTIONAL_COLUMNS, RAW_TABLES
+from warehouse.sources.contract import OPTIONAL_COLUMNS, RAW_TABLES
 
 # FUZZ_EXAMPLES=500 for a longer, randomised hunt; the suite runs a fixed, quick sample.
 EXAMPLES = os.environ.get("FUZZ_EXAMPLES")

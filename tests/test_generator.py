@@ -79,9 +79,9 @@ def test_mess_rates_match_the_original(big):
 def test_lifecycles_make_sense(big):
     """Churn happens before done; a reopen is done -> active -> done; some work is left open."""
     from tests.eventlog import one
-    from warehouse.build import build_models, run_tests
-    from warehouse.db import connect
-    from warehouse.raw import insert_frame, write_meta
+    from warehouse.engine.build import build_models, run_tests
+    from warehouse.engine.db import connect
+    from warehouse.sources.contract import insert_frame, write_meta
 
     con = connect()
     for name, frame in big.tables().items():
@@ -120,8 +120,8 @@ def test_lifecycles_make_sense(big):
 
 def test_the_late_window_degradation_is_real(big):
     """The outage stops FREYA; everyone slows: throughput falls, cycle time rises."""
-    from warehouse.db import connect
-    from warehouse.raw import ArrowStream
+    from warehouse.engine.db import connect
+    from warehouse.sources.contract import ArrowStream
 
     con = connect()
     con.register("issues", ArrowStream(big.issues))

@@ -6,7 +6,7 @@ import json
 import duckdb
 import pytest
 
-from warehouse.raw import OPTIONAL_COLUMNS, RAW_TABLES
+from warehouse.sources.contract import OPTIONAL_COLUMNS, RAW_TABLES
 
 # the original HEIMDALL contract: the optional columns are left out, as an old export has them
 HEADERS = {t: ",".join(c for c, _ in cols if c not in OPTIONAL_COLUMNS.get(t, ())) for t, cols in RAW_TABLES.items()}

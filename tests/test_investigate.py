@@ -2,13 +2,9 @@
 
 import csv
 
-
-from tests.conftest import settle
-
 from heimdall_tui.widgets import IssueTable
+from tests.conftest import settle
 from warehouse import metrics
-
-
 
 
 async def test_triage_ranks_by_risk_and_enter_investigates_the_riskiest(app, con):

@@ -10,7 +10,7 @@ import pytest
 
 from tests.test_jira import SAMPLES, STATUSES, history, issue, lifecycle, status
 from warehouse import metrics
-from warehouse.statusmap import Workflow
+from warehouse.semantics.workflow import Workflow
 
 DONE = {"category": "done", "resolutiondate": "2025-10-05T00:00:00.000+0000"}
 

@@ -8,13 +8,12 @@ import pytest
 from textual import events
 from textual.widgets import Button, Input, Select
 
-from tests.conftest import keys_delivered, settle
-from tests.eventlog import EventLog
-
 from heimdall_tui.app import HeimdallApp
 from heimdall_tui.pages import PAGES
 from heimdall_tui.screens import FilterDialog, HelpScreen
 from heimdall_tui.widgets import IssueTable
+from tests.conftest import keys_delivered, settle
+from tests.eventlog import EventLog
 from warehouse import metrics
 
 
@@ -351,7 +350,7 @@ async def test_a_team_name_with_apostrophes_works_everywhere(odd_db):
 
 
 def test_issue_key_completion_treats_underscore_and_percent_as_text(odd_db):
-    from warehouse.db import open_warehouse
+    from warehouse.engine.db import open_warehouse
 
     con, _ = open_warehouse(odd_db)
     assert metrics.issue_keys(con, "ops_1") == ["OPS_1%"]

@@ -285,7 +285,7 @@ def test_data_tests_catch_a_tampered_fact(column, value, test):
     log = EventLog().issue(1, "2025-10-01T00:00:00Z").path(1, ("In Progress", "2025-10-02T00:00:00Z"), ("Done", "2025-10-04T00:00:00Z"))
     con, results = log.build()
     assert failures(results) == []
-    from warehouse.build import run_tests
+    from warehouse.engine.build import run_tests
 
     con.execute(f"UPDATE fct_issue_lifecycle SET {column} = ?", [value])
     assert test in failures(run_tests(con))

@@ -6,9 +6,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from heimdall_tui.report import build_report, to_json, to_markdown
+from heimdall_tui.report import to_json, to_markdown
 from tests.eventlog import EventLog, failures
 from warehouse.metrics import Filters
+from warehouse.report import build_report
 
 GOLDEN = Path(__file__).parent / "golden"
 HEADLINE_KEYS = {"throughput", "median_cycle_time_hours", "p75_cycle_time_hours", "current_wip",
@@ -116,14 +117,14 @@ def test_summary_sentences_follow_the_numbers(small):
     ("report_seed42_team_week.md", "2026-01-18", Filters(team="AEGIR")),
 ])
 def test_golden_markdown_for_the_demo(demo_db, name, week_ending, filters):
-    from warehouse.db import open_warehouse
+    from warehouse.engine.db import open_warehouse
 
     con, _ = open_warehouse(demo_db)
     assert to_markdown(build_report(con, week_ending, filters)) == (GOLDEN / name).read_text()
 
 
 def test_the_demo_report_names_the_degradation(demo_db):
-    from warehouse.db import open_warehouse
+    from warehouse.engine.db import open_warehouse
 
     con, _ = open_warehouse(demo_db)
     report = build_report(con)

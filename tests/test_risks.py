@@ -169,7 +169,7 @@ def test_thresholds_are_configurable(tmp_path):
 
 
 def test_the_demo_degradation_is_detected(demo_db):
-    from warehouse.db import open_warehouse
+    from warehouse.engine.db import open_warehouse
 
     con, meta = open_warehouse(demo_db)
     found = risks.evaluate(con, meta["as_of"])
@@ -182,7 +182,7 @@ def test_the_demo_degradation_is_detected(demo_db):
 def test_a_calm_scenario_fires_nothing_critical(tmp_path, seed):
     from generator import config
     from generator.run import generate_warehouse
-    from warehouse.db import open_warehouse
+    from warehouse.engine.db import open_warehouse
 
     db = tmp_path / "calm.duckdb"
     generate_warehouse(db, config.resolve({"degradation": {"enabled": False}}, seed=seed))

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse.writer import writer_lock
+from warehouse.engine.writer import writer_lock
 
 CLI = "import sys; from heimdall_tui.cli import main; sys.argv[0] = 'heimdall-tui'; main()"
 
@@ -87,7 +87,7 @@ def test_a_second_writer_waits_for_the_first_or_names_it(run, tmp_path, monkeypa
     assert run("generate", "--issues", 300, "--db", target).code == 0
     before = digest(target)
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from warehouse.writer import writer_lock\n"
+        "import sys, time; from pathlib import Path; from warehouse.engine.writer import writer_lock\n"
         f"with writer_lock(Path({str(target)!r})):\n    print('held', flush=True); time.sleep(30)")],
         stdout=subprocess.PIPE, text=True)
     try:
@@ -140,7 +140,7 @@ def test_a_report_file_follows_the_umask_or_the_file_it_replaces(run, demo_db, t
 
 
 def test_a_build_connection_is_bounded(tmp_path, monkeypatch):
-    from warehouse.writer import build_connection
+    from warehouse.engine.writer import build_connection
 
     monkeypatch.setenv("HEIMDALL_MEMORY_LIMIT", "300MB")
     monkeypatch.setenv("HEIMDALL_TEMP_LIMIT", "1GB")

@@ -4,9 +4,8 @@ from importlib.metadata import version
 
 import pytest
 
-from tests.conftest import settle
-
 from heimdall_tui.app import HeimdallApp
+from tests.conftest import settle
 
 # An SVG snapshot is exact to the byte, and Textual's minor releases change the SVG of the
 # same screen (seen: 8.0.0 against 8.2.8, same text and colours). Snapshots are compared on

@@ -6,10 +6,11 @@ import shutil
 import duckdb
 import pytest
 
-from warehouse import registry
+from warehouse.engine import registry
+from warehouse.engine.checks import DataTest
+from warehouse.engine.pipeline import copy_sources, materialise
+from warehouse.engine.registry import Model, order
 from warehouse.errors import BuildFailed, HeimdallError
-from warehouse.pipeline import copy_sources, materialise
-from warehouse.registry import DataTest, Model, order
 
 
 def digest(path) -> str:
@@ -85,7 +86,7 @@ def test_a_successful_rebuild_replaces_the_file_and_keeps_the_data(demo_db, tmp_
 
 
 def test_open_warehouse_is_read_only(demo_db):
-    from warehouse.db import open_warehouse
+    from warehouse.engine.db import open_warehouse
 
     con, meta = open_warehouse(demo_db)
     assert meta["source"] == "generator" and meta["as_of"].isoformat() == "2026-01-29T00:00:00+00:00"
@@ -95,7 +96,7 @@ def test_open_warehouse_is_read_only(demo_db):
 
 
 def test_a_directory_is_not_a_warehouse(tmp_path):
-    from warehouse.db import open_warehouse
+    from warehouse.engine.db import open_warehouse
 
     with pytest.raises(HeimdallError, match="is a directory"):
         open_warehouse(tmp_path)

@@ -10,7 +10,14 @@ from textual.widgets import Static
 from heimdall_tui import keymap, views
 from heimdall_tui.pages.base import Page
 from heimdall_tui.widgets import BarList, IssueTable
-from heimdall_tui.widgets.format import DASH, duration, outcome_label, state_label, tone, when
+from heimdall_tui.widgets.format import (
+    DASH,
+    duration,
+    outcome_label,
+    state_label,
+    tone,
+    when,
+)
 
 
 class InvestigatorPage(Page):

@@ -11,6 +11,7 @@ from heimdall_tui import views
 from heimdall_tui.pages.base import PanelPage
 from heimdall_tui.widgets import BarList, IssueTable, KpiCard
 from heimdall_tui.widgets.format import number, state_label
+
 # (state, glyph, style): distinct glyphs keep the parts apart without colour
 WIP_SEGMENTS = [("in_progress", "█", "cyan"), ("review", "▒", "magenta"), ("blocked", "░", "bold red")]
 

@@ -7,7 +7,15 @@ from textual.containers import Grid
 
 from heimdall_tui import views
 from heimdall_tui.pages.base import PanelPage
-from heimdall_tui.widgets import COLORS, MARKERS, BarList, Chart, IssueTable, x_labels, y_axis
+from heimdall_tui.widgets import (
+    COLORS,
+    MARKERS,
+    BarList,
+    Chart,
+    IssueTable,
+    x_labels,
+    y_axis,
+)
 from heimdall_tui.widgets.format import state_label
 
 

@@ -1,17 +1,6 @@
-"""SQL fragments shared by several models, so each idea is written once."""
+"""SQL shared by several models that is not a flow rule (those are in `warehouse.semantics.rules`)."""
 
-from warehouse.statusmap import ACTIVE_STATES, CANONICAL_STATES, UNKNOWN, Workflow, parse_workflow
-
-ACTIVE = "(" + ", ".join(f"'{s}'" for s in ACTIVE_STATES) + ")"
-STATES = CANONICAL_STATES + (UNKNOWN,)
-
-
-def hours(later: str, earlier: str) -> str:
-    return f"(epoch({later}) - epoch({earlier})) / 3600.0"
-
-
-# Forward order of the flow; blocked and unknown are off the axis (neither forward nor back).
-STATE_RANK = "CASE {col} WHEN 'todo' THEN 0 WHEN 'in_progress' THEN 1 WHEN 'review' THEN 2 WHEN 'done' THEN 3 END"
+from warehouse.semantics.workflow import Workflow, parse_workflow
 
 # The grid of days charts and daily facts use: first created day up to the as_of day - but
 # never more than a year past the last event, so a far-off as_of cannot stretch it.

@@ -1,4 +1,5 @@
-from warehouse.registry import AS_OF, Model, expect, not_null, unique
+from warehouse.engine.checks import expect, not_null, unique
+from warehouse.engine.registry import AS_OF, Model
 
 MODELS = (
     Model(

@@ -1,5 +1,6 @@
-from warehouse.registry import AS_OF, Model, expect, not_null, unique
-from warehouse.models._sql import hours
+from warehouse.engine.checks import expect, not_null, unique
+from warehouse.engine.registry import AS_OF, Model
+from warehouse.semantics.rules import hours
 
 MODELS = (
     Model(

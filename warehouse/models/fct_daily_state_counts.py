@@ -1,5 +1,7 @@
-from warehouse.registry import Model, expect, not_null, unique
-from warehouse.models._sql import DAY_GRID, STATES
+from warehouse.engine.checks import expect, not_null, unique
+from warehouse.engine.registry import Model
+from warehouse.models._sql import DAY_GRID
+from warehouse.semantics.rules import STATES
 
 _STATES = ", ".join(f"('{s}')" for s in STATES)
 

@@ -1,5 +1,6 @@
-from warehouse.registry import AS_OF, Model, accepted_values, expect, not_null, unique
-from warehouse.models._sql import ACTIVE, STATES, hours
+from warehouse.engine.checks import accepted_values, expect, not_null, unique
+from warehouse.engine.registry import AS_OF, Model
+from warehouse.semantics.rules import ACTIVE, STATES, hours
 
 MODELS = (
     Model(

@@ -1,4 +1,6 @@
-from warehouse.registry import AS_OF, Model, expect, not_null, unique
+from warehouse.engine.checks import expect, not_null, unique
+from warehouse.engine.registry import AS_OF, Model
+from warehouse.semantics.rules import enters_done, holds_at, within
 
 MODELS = (
     Model(
@@ -18,23 +20,22 @@ MODELS = (
             ),
             done_entries AS (
                 SELECT issue_id, entered_at FROM fct_status_periods
-                WHERE canonical_status = 'done' AND previous_status IS DISTINCT FROM 'done'
+                WHERE {enters_done()}
             ),
             completed AS (
                 SELECT DISTINCT m.sprint_id, m.issue_id
                 FROM m JOIN done_entries d ON d.issue_id = m.issue_id
-                WHERE d.entered_at >= m.start_at AND d.entered_at < m.horizon AND d.entered_at >= m.added_at
-                  AND (m.removed_at IS NULL OR d.entered_at < m.removed_at)
+                WHERE {within('d.entered_at', 'm.start_at', 'm.horizon')}
+                  AND {holds_at('m.added_at', 'm.removed_at', 'd.entered_at')}
             ),
             state_at_end AS (
                 SELECT m.sprint_id, m.issue_id, p.canonical_status
                 FROM m JOIN fct_status_periods p ON p.issue_id = m.issue_id
-                WHERE m.end_at <= {AS_OF} AND p.entered_at <= m.end_at
-                  AND (p.exited_at IS NULL OR p.exited_at > m.end_at)
+                WHERE m.end_at <= {AS_OF} AND {holds_at('p.entered_at', 'p.exited_at', 'm.end_at')}
             ),
             flags AS (
                 SELECT m.sprint_id, m.issue_id,
-                       m.added_at <= m.start_at AND (m.removed_at IS NULL OR m.removed_at > m.start_at) AS committed,
+                       {holds_at('m.added_at', 'm.removed_at', 'm.start_at')} AS committed,
                        m.added_at > m.start_at AND m.added_at < m.end_at AS added,
                        m.removed_at > m.start_at AND m.removed_at < m.end_at AS removed,
                        c.issue_id IS NOT NULL AS completed,

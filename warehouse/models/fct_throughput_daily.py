@@ -1,4 +1,5 @@
-from warehouse.registry import Model, DataTest, expect, not_null, unique
+from warehouse.engine.checks import DataTest, expect, not_null, unique
+from warehouse.engine.registry import Model
 from warehouse.models._sql import DAY_GRID
 
 MODELS = (

@@ -1,5 +1,6 @@
-from warehouse.registry import AS_OF, Model, accepted_values, expect, not_null, unique
-from warehouse.models._sql import hours
+from warehouse.engine.checks import accepted_values, expect, not_null, unique
+from warehouse.engine.registry import AS_OF, Model
+from warehouse.semantics.rules import blocker_open_at, hours
 
 OPERATIONAL_STATES = ("todo", "in_progress", "blocked", "done", "unknown")
 
@@ -16,7 +17,7 @@ MODELS = (
         build=f"""
             WITH open_blockers AS (
                 SELECT DISTINCT issue_id FROM stg_blockers
-                WHERE is_valid AND blocked_start <= {AS_OF} AND (blocked_end IS NULL OR blocked_end > {AS_OF})
+                WHERE {blocker_open_at(AS_OF)}
             )
             SELECT l.issue_id, l.issue_key, l.team, l.project_key, l.issue_type, l.priority, l.assignee, l.is_flow_item,
                    l.current_status AS canonical_status, l.current_raw_status AS raw_status,

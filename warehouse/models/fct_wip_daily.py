@@ -1,4 +1,5 @@
-from warehouse.registry import Model, expect, not_null, unique
+from warehouse.engine.checks import expect, not_null, unique
+from warehouse.engine.registry import Model
 
 MODELS = (
     Model(

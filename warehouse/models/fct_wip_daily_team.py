@@ -1,5 +1,6 @@
-from warehouse.registry import Model, expect, not_null, unique
-from warehouse.models._sql import ACTIVE
+from warehouse.engine.checks import expect, not_null, unique
+from warehouse.engine.registry import Model
+from warehouse.semantics.rules import ACTIVE
 
 MODELS = (
     Model(

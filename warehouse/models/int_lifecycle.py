@@ -1,5 +1,6 @@
-from warehouse.registry import Model, unique
-from warehouse.models._sql import ACTIVE
+from warehouse.engine.checks import unique
+from warehouse.engine.registry import Model
+from warehouse.semantics.rules import ACTIVE, enters_done
 
 MODELS = (
     Model(
@@ -13,10 +14,8 @@ MODELS = (
             WITH agg AS (
                 SELECT issue_id,
                        min(entered_at) FILTER (WHERE canonical_status IN {ACTIVE}) AS first_in_progress_at,
-                       min(entered_at) FILTER (WHERE canonical_status = 'done'
-                                               AND previous_status IS DISTINCT FROM 'done') AS first_done_at,
-                       max(entered_at) FILTER (WHERE canonical_status = 'done'
-                                               AND previous_status IS DISTINCT FROM 'done') AS last_done_entry_at,
+                       min(entered_at) FILTER (WHERE {enters_done()}) AS first_done_at,
+                       max(entered_at) FILTER (WHERE {enters_done()}) AS last_done_entry_at,
                        count(*) FILTER (WHERE is_reopen) AS reopen_count,
                        arg_max(canonical_status, period_index) AS current_status,
                        arg_max_null(raw_status, period_index) AS current_raw_status,

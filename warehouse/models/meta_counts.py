@@ -1,4 +1,5 @@
-from warehouse.registry import DataTest, Model
+from warehouse.engine.checks import DataTest
+from warehouse.engine.registry import Model
 
 MODELS = (
     Model(

@@ -1,7 +1,6 @@
-from warehouse.registry import Model, expect, not_null, relationships, unique
-
-# A blocker logged more than this long after it started was recorded late (after the fact).
-LATE_LOG_HOURS = 24
+from warehouse.engine.checks import expect, not_null, relationships, unique
+from warehouse.engine.registry import Model
+from warehouse.semantics.rules import LATE_LOG_HOURS
 
 MODELS = (
     Model(

@@ -1,7 +1,8 @@
 import duckdb
 
+from warehouse.engine.checks import not_null, unique
+from warehouse.engine.registry import Model
 from warehouse.models._sql import literal, stored_workflow
-from warehouse.registry import Model, not_null, unique
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,8 +1,10 @@
 import duckdb
 
-from warehouse.registry import Model, accepted_values, expect, unique
-from warehouse.models._sql import STATES, stored_workflow
-from warehouse.statusmap import UNKNOWN
+from warehouse.engine.checks import accepted_values, expect, unique
+from warehouse.engine.registry import Model
+from warehouse.models._sql import stored_workflow
+from warehouse.semantics.rules import STATES
+from warehouse.semantics.workflow import UNKNOWN
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:

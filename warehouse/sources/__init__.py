@@ -1,7 +1,7 @@
 """Sources: everything that can fill the raw contract (DESIGN.md §2) from what a user has.
 
 A source says whether it recognises the paths it was given and returns a loader for
-`warehouse.pipeline.materialise`, which runs it inside the build transaction. Adding a source
+`warehouse.engine.pipeline.materialise`, which runs it inside the build transaction. Adding a source
 is one module here and one line in `SOURCES`; `detect` picks the first that recognises the
 paths, so the order goes from the most specific to the catch-all.
 """
@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from warehouse.pipeline import Loader
+from warehouse.sources.contract import Loader
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """`heimdall-tui ingest DIR`: load raw_*.csv / raw_*.parquet files that follow the raw contract.
 
-The optional columns and tables (`warehouse.raw.OPTIONAL_COLUMNS`) may be absent, so an
+The optional columns and tables (`warehouse.sources.contract.OPTIONAL_COLUMNS`) may be absent, so an
 export of an original HEIMDALL Postgres loads unchanged.
 
 Every rule is checked in SQL over all rows at once. A row that breaks the contract is
@@ -19,10 +19,23 @@ from pathlib import Path
 import duckdb
 
 from warehouse.errors import HeimdallError
-from warehouse.pipeline import Loader
-from warehouse.raw import (EARLIEST, ISSUE_EVENTS, PLANNED, PLANNED_AHEAD, RAW_TABLES, TOLERANCE, check_as_of,
-                           content_columns, create_empty_raw, insert_raw, latest_event, latest_plausible, write_meta)
 from warehouse.sources import Options
+from warehouse.sources.contract import (
+    EARLIEST,
+    ISSUE_EVENTS,
+    PLANNED,
+    PLANNED_AHEAD,
+    RAW_TABLES,
+    TOLERANCE,
+    Loader,
+    check_as_of,
+    content_columns,
+    create_empty_raw,
+    insert_raw,
+    latest_event,
+    latest_plausible,
+    write_meta,
+)
 
 REQUIRED_TABLES = ("raw_issues", "raw_transitions")
 # Columns that must hold a value, beyond each table's key.
@@ -201,7 +214,7 @@ class RawContractFiles:
 def load_directory(directory: Path, *, skip_bad_rows: bool, as_of: datetime | None,
                    workflow: str | None = None) -> Loader:
     """Validate the files up front (so a bad directory fails before any file is touched)
-    and return a loader for `warehouse.pipeline.materialise`."""
+    and return a loader for `warehouse.engine.pipeline.materialise`."""
     sources = find_sources(directory)
     if as_of is not None and as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=timezone.utc)

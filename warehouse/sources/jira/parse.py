@@ -37,9 +37,17 @@ from pathlib import Path
 import duckdb
 
 from warehouse.errors import HeimdallError
-from warehouse.pipeline import Loader
-from warehouse.raw import EARLIEST, TOLERANCE, check_as_of, insert_raw, latest_event, latest_plausible, write_meta
 from warehouse.sources import Options
+from warehouse.sources.contract import (
+    EARLIEST,
+    TOLERANCE,
+    Loader,
+    check_as_of,
+    insert_raw,
+    latest_event,
+    latest_plausible,
+    write_meta,
+)
 
 SUFFIXES = (".json", ".ndjson", ".jsonl")
 # A site's ids are shifted by this much times its number when several sites share a warehouse.
@@ -138,7 +146,7 @@ class JiraFiles:
         return True  # the catch-all: anything that is not the raw contract is read as Jira JSON
 
     def loader(self, paths: list[Path], options: Options) -> Loader:
-        """Validate the files up front and return a loader for `warehouse.pipeline.materialise`."""
+        """Validate the files up front and return a loader for `warehouse.engine.pipeline.materialise`."""
         files = find_files(paths)
         as_of = options.as_of
         if as_of is not None and as_of.tzinfo is None:

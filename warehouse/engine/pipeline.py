@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
-from warehouse.build import Progress, TestResult, build_models, quiet, run_tests, stamp_built_at
-from warehouse.db import SCHEMA_VERSION, open_warehouse
+from warehouse.engine.build import (
+    Progress,
+    TestResult,
+    build_models,
+    quiet,
+    run_tests,
+    stamp_built_at,
+)
+from warehouse.engine.db import SCHEMA_VERSION, open_warehouse
+from warehouse.engine.registry import Model
+from warehouse.engine.writer import atomic_target, build_connection
 from warehouse.errors import BuildFailed
-from warehouse.raw import RAW_TABLES, insert_raw
-from warehouse.registry import Model
-from warehouse.writer import atomic_target, build_connection
-
-Loader = Callable[[duckdb.DuckDBPyConnection], None]
+from warehouse.sources.contract import RAW_TABLES, insert_raw
 
 
 def materialise(target: Path, load: Loader, progress: Progress = quiet, build: bool = True,

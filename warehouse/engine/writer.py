@@ -33,7 +33,7 @@ from typing import Callable
 
 import duckdb
 
-from warehouse.db import connect
+from warehouse.engine.db import connect
 from warehouse.errors import HeimdallError
 
 _builds: "weakref.WeakSet[duckdb.DuckDBPyConnection]" = weakref.WeakSet()

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 import duckdb
 
-from warehouse.db import SCHEMA_VERSION
+from warehouse.engine.db import SCHEMA_VERSION
 from warehouse.errors import HeimdallError
+
+# A source's part of a build: fills the raw tables and meta on the build's connection.
+Loader = Callable[[duckdb.DuckDBPyConnection], None]
 
 # table -> ((column, DuckDB type), ...); the first column is the primary key.
 RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {

@@ -7,8 +7,9 @@ from typing import Callable
 
 import duckdb
 
-from warehouse.raw import ensure_raw_tables
-from warehouse.registry import DataTest, Model, discover, order
+from warehouse.engine.checks import DataTest
+from warehouse.engine.registry import Model, discover, order
+from warehouse.sources.contract import ensure_raw_tables
 
 SAMPLE_ROWS = 5
 

@@ -1,0 +1,54 @@
+"""Data tests, dbt's way: a query returning the offending rows; zero rows is a pass.
+
+A model declares its tests with these constructors; `warehouse.engine.build.run_tests` runs
+them (row-level tests of one table in one scan).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DataTest:
+    name: str
+    sql: str
+    severity: str = "error"  # "warn" is reported but does not fail a build or `check`
+    # Row-level tests also name their table and the predicate a failing row matches, so the
+    # runner can evaluate all of a table's row tests in one scan.
+    table: str | None = None
+    failing_when: str | None = None
+
+
+def row_test(name: str, table: str, failing_when: str, severity: str = "error") -> DataTest:
+    return DataTest(name, f"SELECT * FROM {table} WHERE {failing_when}", severity, table, failing_when)
+
+
+def not_null(table: str, *columns: str) -> tuple[DataTest, ...]:
+    return tuple(row_test(f"not_null({table}.{c})", table, f"{c} IS NULL") for c in columns)
+
+
+def unique(table: str, *columns: str) -> DataTest:
+    cols = ", ".join(columns)
+    return DataTest(
+        f"unique({table}.{'+'.join(columns)})",
+        f"SELECT {cols}, count(*) AS n FROM {table} GROUP BY {cols} HAVING count(*) > 1",
+    )
+
+
+def relationships(table: str, column: str, to_table: str, to_column: str) -> DataTest:
+    return DataTest(
+        f"relationships({table}.{column} -> {to_table}.{to_column})",
+        f"SELECT * FROM {table} t WHERE t.{column} IS NOT NULL AND NOT EXISTS "
+        f"(SELECT 1 FROM {to_table} p WHERE p.{to_column} = t.{column})",
+    )
+
+
+def accepted_values(table: str, column: str, values: tuple[str, ...]) -> DataTest:
+    listed = ", ".join(f"'{v}'" for v in values)
+    return row_test(f"accepted_values({table}.{column})", table, f"{column} IS NOT NULL AND {column} NOT IN ({listed})")
+
+
+def expect(table: str, name: str, condition: str, severity: str = "error") -> DataTest:
+    """A domain rule every row must satisfy (NULL counts as satisfied)."""
+    return row_test(f"{name}({table})", table, f"NOT coalesce({condition}, true)", severity)

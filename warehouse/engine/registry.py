@@ -1,0 +1,64 @@
+"""The model registry: frozen Model records, discovered from `warehouse.models` and ordered
+by graphlib; each carries its data tests (`warehouse.engine.checks`)."""
+
+from __future__ import annotations
+
+import graphlib
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import Callable, Union
+
+import duckdb
+
+from warehouse.engine.checks import DataTest
+from warehouse.sources.contract import RAW_TABLES
+
+SOURCES = frozenset(RAW_TABLES) | {"meta"}
+
+Build = Union[str, Callable[[duckdb.DuckDBPyConnection], None]]
+
+AS_OF = "(SELECT as_of FROM meta)"
+
+
+@dataclass(frozen=True)
+class Model:
+    """A warehouse table: `build` is a SELECT (materialised as the table) or a function
+    that creates the table itself on the connection it is given."""
+
+    name: str
+    depends_on: tuple[str, ...]
+    build: Build
+    description: str
+    tests: tuple[DataTest, ...] = ()
+    materialized: str = "table"  # or "view", for cheap renaming/casting staging models
+
+
+def discover() -> list[Model]:
+    """Every MODEL declared by a module of `warehouse.models`."""
+    import warehouse.models as package
+
+    models = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        models.extend(getattr(module, "MODELS", ()))
+    return models
+
+
+def order(models: list[Model]) -> list[Model]:
+    """Models in dependency order; an unknown dependency or a cycle is an error."""
+    by_name = {}
+    for m in models:
+        if m.name in by_name:
+            raise ValueError(f"model {m.name!r} is declared twice")
+        by_name[m.name] = m
+    for m in models:
+        for dep in m.depends_on:
+            if dep not in by_name and dep not in SOURCES:
+                raise ValueError(f"model {m.name!r} depends on unknown table {dep!r}")
+    sorter = graphlib.TopologicalSorter({m.name: [d for d in m.depends_on if d in by_name] for m in models})
+    try:
+        names = list(sorter.static_order())
+    except graphlib.CycleError as exc:
+        raise ValueError(f"model dependency cycle: {' -> '.join(exc.args[1])}") from None
+    return [by_name[n] for n in names]

@@ -1,0 +1,46 @@
+"""When: the instant the warehouse describes and the periods every screen reports on."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import duckdb
+
+
+def as_of(con: duckdb.DuckDBPyConnection) -> datetime:
+    """As of: the instant the warehouse describes - the end of the generator's window, or the
+    time of the export. Every "current" metric is evaluated at as_of."""
+    return con.execute("SELECT as_of FROM meta").fetchall()[0][0]
+
+
+def period_end(con: duckdb.DuckDBPyConnection) -> datetime:
+    """Period end: the exclusive end of every window that closes "now" - one microsecond
+    (DuckDB's resolution) after as_of, so that an event at exactly as_of (an import's latest
+    event) has happened by as_of and is counted in the current week, in "all time" and in
+    the state at as_of alike."""
+    return as_of(con) + timedelta(microseconds=1)
+
+
+def data_start(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """Data start: the first instant with data, the earliest issue creation."""
+    return con.execute("SELECT min(created_at) FROM fct_issue_lifecycle").fetchall()[0][0]
+
+
+def reporting_window(con: duckdb.DuckDBPyConnection, weeks: int | None) -> tuple[datetime, datetime]:
+    """Reporting window: "the last N weeks" on every screen is [start, period end), where
+    start is the Monday (00:00 UTC) of the week that holds as_of minus N weeks, or the data
+    start if later; weekly charts show those Monday-based weeks, the last one partial (it
+    runs to as_of). `weeks=None` is all time: from the data start."""
+    end = period_end(con)
+    first = data_start(con) or end
+    if weeks is None:
+        return first, end
+    back = (end - timedelta(weeks=weeks)).astimezone(timezone.utc)
+    monday = datetime(back.year, back.month, back.day, tzinfo=timezone.utc) - timedelta(days=back.weekday())
+    return max(first, monday), end
+
+
+def built_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """Built at: when the warehouse's models were last built (provenance: it tells one build
+    from the next; no metric depends on it)."""
+    return con.execute("SELECT built_at FROM meta").fetchall()[0][0]

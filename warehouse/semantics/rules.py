@@ -1,0 +1,57 @@
+"""The flow rules, each written once as a SQL fragment that models and metrics share.
+
+Every period is half-open, [start, end): an instant belongs to the period that starts at
+it, so a status change at exactly t is already in effect at t and each instant is in
+exactly one period. Fragments take column and parameter names, so one rule reads the same
+whether it runs over a model, a staging view or a metric's query.
+"""
+
+from warehouse.semantics.workflow import ACTIVE_STATES, CANONICAL_STATES, UNKNOWN
+
+ACTIVE = "(" + ", ".join(f"'{s}'" for s in ACTIVE_STATES) + ")"
+STATES = CANONICAL_STATES + (UNKNOWN,)
+
+# Forward order of the flow; blocked and unknown are off the axis (neither forward nor back).
+STATE_RANK = "CASE {col} WHEN 'todo' THEN 0 WHEN 'in_progress' THEN 1 WHEN 'review' THEN 2 WHEN 'done' THEN 3 END"
+
+# A blocker logged more than this long after it started was recorded late (after the fact).
+LATE_LOG_HOURS = 24
+
+
+def hours(later: str, earlier: str) -> str:
+    """The hours from `earlier` to `later`."""
+    return f"(epoch({later}) - epoch({earlier})) / 3600.0"
+
+
+def within(column: str, start: str = "$start", end: str = "$end") -> str:
+    """`column` falls in the period [start, end)."""
+    return f"{column} >= {start} AND {column} < {end}"
+
+
+def holds_at(begins: str, ends: str, t: str) -> str:
+    """An interval [begins, ends) - `ends` NULL while it is still open - holds at instant t."""
+    return f"{begins} <= {t} AND ({ends} IS NULL OR {ends} > {t})"
+
+
+def overlaps(begins: str, ends: str, start: str = "$start", end: str = "$end") -> str:
+    """An interval [begins, ends) (open while `ends` is NULL) shares time with [start, end)."""
+    return f"{begins} < {end} AND ({ends} IS NULL OR {ends} > {start})"
+
+
+def active_at(t: str, alias: str = "p") -> str:
+    """A status period (fct_status_periods) that is in effect at t and in an active state
+    (in progress, review or blocked): the issue is work in progress at t."""
+    return f"{alias}.canonical_status IN {ACTIVE} AND " + holds_at(f"{alias}.entered_at", f"{alias}.exited_at", t)
+
+
+def blocker_open_at(t: str, alias: str = "") -> str:
+    """A blocker window (stg_blockers) open at t; windows that end before they start are ignored."""
+    a = f"{alias}." if alias else ""
+    return f"{a}is_valid AND " + holds_at(f"{a}blocked_start", f"{a}blocked_end", t)
+
+
+def enters_done(alias: str = "") -> str:
+    """A status period that is an entry into done: done, coming from anything but done (a
+    rename between two done statuses is not a new entry)."""
+    a = f"{alias}." if alias else ""
+    return f"{a}canonical_status = 'done' AND {a}previous_status IS DISTINCT FROM 'done'"
