@@ -1,7 +1,8 @@
 """Time the work DESIGN.md §7 sets targets for, each in a fresh process, and print a table
 and JSON. `seconds` is end to end as a user runs it (interpreter start, imports, work) and
-is what the target is checked against (the median of 5 runs for the 1,200-issue cases); `work` leaves out importing duckdb, polars, numpy
-and typer (about 0.4 s here); peak memory is the process's maximum resident set.
+is what the target is checked against (the median of 5 runs for the 1,200-issue cases);
+`work` leaves out importing duckdb, polars, numpy and typer (about 0.4 s here); peak memory
+is the process's maximum resident set.
 
     python -m benchmarks                 # everything, including 1,000,000 issues
     python -m benchmarks --quick         # only the 1,200-issue cases
@@ -110,7 +111,9 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        return self.seconds < self.target_seconds and (self.target_peak_mb is None or self.peak_mb < self.target_peak_mb)
+        return self.seconds < self.target_seconds and (
+            self.target_peak_mb is None or self.peak_mb < self.target_peak_mb
+        )
 
 
 SMALL_RUNS = 5  # sub-second cases are noisy on shared machines: report the median run
@@ -137,8 +140,10 @@ def bench_generate(folder: Path, issues: int, target: float, peak: float | None)
 
 def bench_report(folder: Path, issues: int, target: float) -> Result:
     db = folder / f"bench-{issues}.duckdb"
-    m = run_cli(["--export", "report", "--db", str(db), "--out", str(folder / f"report-{issues}.md")],
-                SMALL_RUNS if issues < 10_000 else 1)
+    m = run_cli(
+        ["--export", "report", "--db", str(db), "--out", str(folder / f"report-{issues}.md")],
+        SMALL_RUNS if issues < 10_000 else 1,
+    )
     return Result("--export report", issues, m["seconds"], m["work"], m["peak_mb"], target, None)
 
 
@@ -151,21 +156,24 @@ def bench_tui(folder: Path, issues: int) -> list[Result]:
         raise SystemExit(f"TUI benchmark failed:\n{proc.stderr}")
     m = json.loads(proc.stdout.strip().splitlines()[-1])
     small = issues < 10_000
-    rows = [("TUI first paint", m["first_paint"], 1.0 if small else 1.5),
-            ("TUI first tab data", m["first_data"], None)]
+    rows = [("TUI first paint", m["first_paint"], 1.0 if small else 1.5), ("TUI first tab data", m["first_data"], None)]
     if not small:
-        rows += [("tab switch (cached)", m["tab_switch_cached"], 0.1),
-                 ("tab switch (new UI)", m["tab_switch_ui"], 0.1),
-                 ("tab switch (its data)", m["tab_switch_data"], None),
-                 ("filter change (UI)", m["filter_ui"], 0.1),
-                 ("filter change (data)", m["filter_data"], None),
-                 ("drill-down (UI)", m["drill_ui"], 0.1),
-                 ("drill-down (data)", m["drill_data"], None),
-                 ("triage filter (UI)", m["triage_ui"], 0.1),
-                 ("triage filter (data)", m["triage_data"], None),
-                 ("/ + 6 keys typed ahead", m["typed_ahead"], 7 * 0.05)]
-    return [Result(name, issues, seconds, seconds, m["peak_mb"], target or float("inf"), None)
-            for name, seconds, target in rows]
+        rows += [
+            ("tab switch (cached)", m["tab_switch_cached"], 0.1),
+            ("tab switch (new UI)", m["tab_switch_ui"], 0.1),
+            ("tab switch (its data)", m["tab_switch_data"], None),
+            ("filter change (UI)", m["filter_ui"], 0.1),
+            ("filter change (data)", m["filter_data"], None),
+            ("drill-down (UI)", m["drill_ui"], 0.1),
+            ("drill-down (data)", m["drill_data"], None),
+            ("triage filter (UI)", m["triage_ui"], 0.1),
+            ("triage filter (data)", m["triage_data"], None),
+            ("/ + 6 keys typed ahead", m["typed_ahead"], 7 * 0.05),
+        ]
+    return [
+        Result(name, issues, seconds, seconds, m["peak_mb"], target or float("inf"), None)
+        for name, seconds, target in rows
+    ]
 
 
 JIRA_PAGES = """
@@ -178,8 +186,10 @@ COPY (
                 'issuetype', json_object('name', i.issue_type), 'priority', json_object('name', i.priority),
                 'created', strftime(i.created_at, '%Y-%m-%dT%H:%M:%S.000+0000'),
                 'assignee', json_object('displayName', i.assignee), 'reporter', json_object('displayName', i.reporter),
-                'summary', i.summary, 'updated', strftime(coalesce(h.last_at, i.created_at), '%Y-%m-%dT%H:%M:%S.000+0000'),
-                'resolution', CASE WHEN h.current IN ('Done', 'Shipped', 'Complete') THEN json_object('name', 'Done') END,
+                'summary', i.summary,
+                'updated', strftime(coalesce(h.last_at, i.created_at), '%Y-%m-%dT%H:%M:%S.000+0000'),
+                'resolution', CASE WHEN h.current IN ('Done', 'Shipped', 'Complete')
+                                    THEN json_object('name', 'Done') END,
                 'status', json_object('id', CAST(hash(coalesce(h.current, 'To Do')) % 100000 AS VARCHAR),
                                       'name', coalesce(h.current, 'To Do'))),
             'changelog', json_object('startAt', 0, 'total', coalesce(len(h.histories), 0),
@@ -225,8 +235,9 @@ def main(argv: list[str] | None = None) -> None:
         folder = Path(tmp)
         sizes = [1_200] if args.quick else [1_200, 1_000_000]
         for issues in sizes:
-            results.append(bench_generate(folder, issues, 1.0 if issues < 10_000 else 30.0,
-                                          None if issues < 10_000 else 3072.0))
+            results.append(
+                bench_generate(folder, issues, 1.0 if issues < 10_000 else 30.0, None if issues < 10_000 else 3072.0)
+            )
         for issues in sizes:
             results.append(bench_report(folder, issues, 0.5 if issues < 10_000 else 3.0))
         for issues in sizes:
@@ -237,10 +248,14 @@ def main(argv: list[str] | None = None) -> None:
     for r in results:
         peak_target = f"{r.target_peak_mb:.0f}" if r.target_peak_mb else "-"
         target = "-" if r.target_seconds == float("inf") else f"{r.target_seconds:.1f}"
-        print(f"{r.work:<22}{r.issues:>11,}{r.seconds:>9.3f}{r.work_seconds:>8.2f}{target:>8}"
-              f"{r.peak_mb:>9.0f}{peak_target:>8}  {'yes' if r.ok else 'NO'}")
-    payload = [{**asdict(r), "target_seconds": None if r.target_seconds == float("inf") else r.target_seconds,
-                "ok": r.ok} for r in results]
+        print(
+            f"{r.work:<22}{r.issues:>11,}{r.seconds:>9.3f}{r.work_seconds:>8.2f}{target:>8}"
+            f"{r.peak_mb:>9.0f}{peak_target:>8}  {'yes' if r.ok else 'NO'}"
+        )
+    payload = [
+        {**asdict(r), "target_seconds": None if r.target_seconds == float("inf") else r.target_seconds, "ok": r.ok}
+        for r in results
+    ]
     print(json.dumps(payload))
     if args.json:
         args.json.write_text(json.dumps(payload, indent=2))

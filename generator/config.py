@@ -23,21 +23,39 @@ DEFAULTS: dict = {
         # capacity: relative share of the arriving work (people on the team);
         # speed: multiplier on every dwell time (higher = slower flow).
         "AEGIR": {
-            "capacity": 5, "speed": 1.0,
-            "statuses": {"todo": "To Do", "in_progress": "In Progress", "review": ["In Review", "QA"],
-                         "done": "Done", "blocked": "Blocked"},
+            "capacity": 5,
+            "speed": 1.0,
+            "statuses": {
+                "todo": "To Do",
+                "in_progress": "In Progress",
+                "review": ["In Review", "QA"],
+                "done": "Done",
+                "blocked": "Blocked",
+            },
             "members": ["astrid.holm", "bjorn.eriksen", "dagny.lund", "einar.voss", "frida.nyberg"],
         },
         "FREYA": {
-            "capacity": 4, "speed": 1.15,
-            "statuses": {"todo": "Backlog", "in_progress": "Doing", "review": ["Review"],
-                         "done": "Shipped", "blocked": "Impeded"},
+            "capacity": 4,
+            "speed": 1.15,
+            "statuses": {
+                "todo": "Backlog",
+                "in_progress": "Doing",
+                "review": ["Review"],
+                "done": "Shipped",
+                "blocked": "Impeded",
+            },
             "members": ["gudrun.berg", "halvar.strand", "ingrid.dahl", "jarl.sund"],
         },
         "TYR": {
-            "capacity": 3, "speed": 0.9,
-            "statuses": {"todo": "Ready", "in_progress": "Dev", "review": ["Test"],
-                         "done": "Complete", "blocked": "Blocked"},
+            "capacity": 3,
+            "speed": 0.9,
+            "statuses": {
+                "todo": "Ready",
+                "in_progress": "Dev",
+                "review": ["Test"],
+                "done": "Complete",
+                "blocked": "Blocked",
+            },
             "members": ["kari.fjell", "leif.aas", "maren.vik"],
         },
     },
@@ -95,8 +113,14 @@ _TEAM_KEYS = {"capacity": (int, float), "speed": (int, float), "statuses": dict,
 def _type_name(t) -> str:
     if isinstance(t, tuple):
         return "a number"
-    return {int: "an integer", float: "a number", str: "a string", bool: "true or false",
-            dict: "a table", list: "a list"}[t]
+    return {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        bool: "true or false",
+        dict: "a table",
+        list: "a list",
+    }[t]
 
 
 def _check_type(key: str, value, expected) -> None:
@@ -191,8 +215,11 @@ def _validate(cfg: dict) -> dict:
         raise HeimdallError("config: 'projects' must be a non-empty list of project keys")
     for key in ("issue_types", "priorities"):
         weights = cfg[key]
-        if not weights or any(not isinstance(w, (int, float)) or isinstance(w, bool) or w < 0 for w in weights.values()) \
-                or sum(weights.values()) <= 0:
+        if (
+            not weights
+            or any(not isinstance(w, (int, float)) or isinstance(w, bool) or w < 0 for w in weights.values())
+            or sum(weights.values()) <= 0
+        ):
             raise HeimdallError(f"config: '{key}' must map names to non-negative weights")
     for key, value in cfg["rates"].items():
         if not 0 <= value <= 1:

@@ -12,8 +12,9 @@ from warehouse.engine.pipeline import materialise
 from warehouse.sources.contract import insert_frame, write_meta
 
 
-def generate_warehouse(target: Path, cfg: dict, workflow: str | None = None,
-                       progress: Progress = quiet, build: bool = True) -> list[TestResult]:
+def generate_warehouse(
+    target: Path, cfg: dict, workflow: str | None = None, progress: Progress = quiet, build: bool = True
+) -> list[TestResult]:
     def load(con: duckdb.DuckDBPyConnection) -> None:
         progress("simulating", 0, 1)
         raw = simulate(cfg)

@@ -16,7 +16,7 @@ late-window degradation pauses one team (an outage, logged as blockers) and slow
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
@@ -33,18 +33,40 @@ S_START, S_CHURN1, S_CHURN2, S_BLOCK, S_REVIEW, S_QA, S_DONE, S_REOPEN = 0, 1, 3
 DRIFT_FORMS = ("{}", "Custom:{}", "{}*", "{} (legacy)")
 
 BLOCKER_REASONS = (
-    "Waiting on dependency", "Environment unavailable", "Awaiting code review", "Unclear requirements",
-    "External vendor", "Test data missing", "Waiting on security sign-off",
+    "Waiting on dependency",
+    "Environment unavailable",
+    "Awaiting code review",
+    "Unclear requirements",
+    "External vendor",
+    "Test data missing",
+    "Waiting on security sign-off",
 )
 SPRINT_GOALS = (
-    "Stabilise the release pipeline", "Ship the onboarding flow", "Pay down flaky tests",
-    "Deliver the reporting MVP", "Harden authentication", "Cut p95 latency",
+    "Stabilise the release pipeline",
+    "Ship the onboarding flow",
+    "Pay down flaky tests",
+    "Deliver the reporting MVP",
+    "Harden authentication",
+    "Cut p95 latency",
 )
 VERBS = ("Fix", "Add", "Refactor", "Investigate", "Migrate", "Document", "Harden", "Remove", "Speed up", "Validate")
 OBJECTS = (
-    "login redirect", "billing export", "search indexer", "audit log", "feature flags", "retry policy",
-    "CSV importer", "alert routing", "session cache", "payment webhook", "release notes", "rate limiter",
-    "user settings page", "data retention job", "SSO callback", "metrics endpoint",
+    "login redirect",
+    "billing export",
+    "search indexer",
+    "audit log",
+    "feature flags",
+    "retry policy",
+    "CSV importer",
+    "alert routing",
+    "session cache",
+    "payment webhook",
+    "release notes",
+    "rate limiter",
+    "user settings page",
+    "data retention job",
+    "SSO callback",
+    "metrics endpoint",
 )
 ESTIMATES = np.array([1, 2, 3, 5, 8, 13])
 ESTIMATE_P = np.array([0.12, 0.22, 0.28, 0.22, 0.11, 0.05])
@@ -62,8 +84,13 @@ class Raw:
     as_of: datetime
 
     def tables(self) -> dict[str, pl.DataFrame]:
-        return {"raw_issues": self.issues, "raw_transitions": self.transitions, "raw_sprints": self.sprints,
-                "raw_issue_sprint": self.issue_sprint, "raw_blockers": self.blockers}
+        return {
+            "raw_issues": self.issues,
+            "raw_transitions": self.transitions,
+            "raw_sprints": self.sprints,
+            "raw_issue_sprint": self.issue_sprint,
+            "raw_blockers": self.blockers,
+        }
 
 
 def _weights(table: dict) -> tuple[list[str], np.ndarray]:
@@ -95,7 +122,7 @@ def simulate(cfg: dict) -> Raw:
     n = cfg["issues"]
     flow, rates, deg = cfg["flow"], cfg["rates"], cfg["degradation"]
     window = cfg["window"]["days"] * DAY  # as_of, in seconds from the window start
-    start_dt = datetime.fromisoformat(cfg["window"]["start"]).replace(tzinfo=timezone.utc)
+    start_dt = datetime.fromisoformat(cfg["window"]["start"]).replace(tzinfo=UTC)
     base = int(start_dt.timestamp())
     sprint_len = cfg["sprint_days"] * DAY
 
@@ -129,17 +156,28 @@ def simulate(cfg: dict) -> Raw:
     abandon_after = rng.integers(S_START, S_QA + 1, n)
 
     mask = np.ones((n, n_slots), dtype=bool)
-    mask[:, S_CHURN1:S_CHURN1 + 2] &= (churn >= 1)[:, None]
-    mask[:, S_CHURN2:S_CHURN2 + 2] &= (churn >= 2)[:, None]
-    mask[:, S_BLOCK:S_BLOCK + 2] &= blocked_status[:, None]
+    mask[:, S_CHURN1 : S_CHURN1 + 2] &= (churn >= 1)[:, None]
+    mask[:, S_CHURN2 : S_CHURN2 + 2] &= (churn >= 2)[:, None]
+    mask[:, S_BLOCK : S_BLOCK + 2] &= blocked_status[:, None]
     mask[:, S_QA] &= has_qa
     mask[:, S_REOPEN:] &= reopened[:, None]
     mask[:, :S_REVIEW] &= ~skip_ip[:, None]
     mask &= ~(abandoned[:, None] & (cols[None, :] > abandon_after[:, None]))
 
     # --- dwell times and event times ----------------------------------------------------
-    medians = np.array([0.0, flow["in_progress_hours"], flow["review_hours"], flow["qa_hours"],
-                        flow["done_before_reopen_hours"], flow["blocked_hours"]])[SLOTS] * HOUR
+    medians = (
+        np.array(
+            [
+                0.0,
+                flow["in_progress_hours"],
+                flow["review_hours"],
+                flow["qa_hours"],
+                flow["done_before_reopen_hours"],
+                flow["blocked_hours"],
+            ]
+        )[SLOTS]
+        * HOUR
+    )
     dwell = _lognormal(rng, medians[None, :], flow["spread"], (n, n_slots)) * speed[:, None]
     slow_from = window - deg["slowdown_days_before_end"] * DAY
     if deg["enabled"]:
@@ -190,19 +228,18 @@ def simulate(cfg: dict) -> Raw:
     ev_issue, ev_time, ev_role = ev_issue[order], ev_time[order], ev_role[order]
 
     # --- raw status names: team palettes, with drift decorations ---------------------
-    vocab = []
+    names: list[str] = []
     for t in teams:
         st = t["statuses"]
-        names = (st["todo"], st["in_progress"], st["review"][0], st["review"][-1], st["done"], st["blocked"])
-        vocab.extend(form.format(name) for name in names for form in DRIFT_FORMS)
-    vocab = pl.Series(vocab)
+        palette = (st["todo"], st["in_progress"], st["review"][0], st["review"][-1], st["done"], st["blocked"])
+        names.extend(form.format(name) for name in palette for form in DRIFT_FORMS)
+    vocab = pl.Series(names)
     n_forms = len(DRIFT_FORMS)
     drift = np.where(rng.random(ev_issue.size) < rates["status_drift"], rng.integers(1, n_forms, ev_issue.size), 0)
     to_code = (team[ev_issue] * 6 + ev_role) * n_forms + drift
     first_of_issue = np.ones(ev_issue.size, dtype=bool)
     first_of_issue[1:] = ev_issue[1:] != ev_issue[:-1]
-    from_code = np.where(first_of_issue, team[ev_issue] * 6 * n_forms + TODO,
-                         np.concatenate([[0], to_code[:-1]]))
+    from_code = np.where(first_of_issue, team[ev_issue] * 6 * n_forms + TODO, np.concatenate([[0], to_code[:-1]]))
 
     # --- issues ---------------------------------------------------------------------------
     projects = cfg["projects"]
@@ -224,34 +261,54 @@ def simulate(cfg: dict) -> Raw:
     members_s = pl.Series(members)
     assignee = members_s.gather(assignee_idx)
     project_s = pl.Series(projects).gather(project)
-    issues = pl.DataFrame({
-        "issue_id": np.arange(1, n + 1, dtype=np.int64),
-        "project_key": project_s,
-        "team": pl.Series(team_names).gather(team),
-        "issue_type": pl.Series(type_names).gather(rng.choice(len(type_names), n, p=type_p)),
-        "priority": pl.Series(prio_names).gather(rng.choice(len(prio_names), n, p=prio_p)),
-        "created_at": _ts(base, created),
-        "resolved_at": _ts(base, first_done, resolved),
-        "assignee": pl.select(pl.when(pl.Series(has_assignee)).then(assignee)).to_series(),
-        "reporter": members_s.gather(reporter_idx),
-        "estimate_points": pl.select(pl.when(pl.Series(has_estimate)).then(pl.Series(estimate))).to_series(),
-        "summary": summaries.gather(summary_idx),
-    }).with_columns(
-        issue_key=pl.concat_str(
-            pl.col("project_key"), pl.lit("-"),
-            (pl.col("issue_id").cum_count().over("project_key")).cast(pl.String)),
-    ).select("issue_id", "issue_key", "project_key", "team", "issue_type", "priority", "created_at",
-             "resolved_at", "assignee", "reporter", "estimate_points", "summary")
+    issues = (
+        pl.DataFrame(
+            {
+                "issue_id": np.arange(1, n + 1, dtype=np.int64),
+                "project_key": project_s,
+                "team": pl.Series(team_names).gather(team),
+                "issue_type": pl.Series(type_names).gather(rng.choice(len(type_names), n, p=type_p)),
+                "priority": pl.Series(prio_names).gather(rng.choice(len(prio_names), n, p=prio_p)),
+                "created_at": _ts(base, created),
+                "resolved_at": _ts(base, first_done, resolved),
+                "assignee": pl.select(pl.when(pl.Series(has_assignee)).then(assignee)).to_series(),
+                "reporter": members_s.gather(reporter_idx),
+                "estimate_points": pl.select(pl.when(pl.Series(has_estimate)).then(pl.Series(estimate))).to_series(),
+                "summary": summaries.gather(summary_idx),
+            }
+        )
+        .with_columns(
+            issue_key=pl.concat_str(
+                pl.col("project_key"), pl.lit("-"), (pl.col("issue_id").cum_count().over("project_key")).cast(pl.String)
+            ),
+        )
+        .select(
+            "issue_id",
+            "issue_key",
+            "project_key",
+            "team",
+            "issue_type",
+            "priority",
+            "created_at",
+            "resolved_at",
+            "assignee",
+            "reporter",
+            "estimate_points",
+            "summary",
+        )
+    )
 
     # --- transitions (with duplicated rows, as exports have) ------------------------------
     actor = members_s.gather(np.where(has_assignee, assignee_idx, reporter_idx)[ev_issue])
-    transitions = pl.DataFrame({
-        "issue_id": ev_issue + 1,
-        "from_status": vocab.gather(from_code),
-        "to_status": vocab.gather(to_code),
-        "changed_at": _ts(base, ev_time),
-        "actor": actor,
-    })
+    transitions = pl.DataFrame(
+        {
+            "issue_id": ev_issue + 1,
+            "from_status": vocab.gather(from_code),
+            "to_status": vocab.gather(to_code),
+            "changed_at": _ts(base, ev_time),
+            "actor": actor,
+        }
+    )
     dup = np.flatnonzero(rng.random(ev_issue.size) < rates["duplicates"])
     transitions = pl.concat([transitions, transitions[dup]])
     transitions = transitions.insert_column(0, pl.Series("transition_id", np.arange(1, transitions.height + 1)))
@@ -259,9 +316,14 @@ def simulate(cfg: dict) -> Raw:
     # --- blockers -----------------------------------------------------------------------
     blocker_parts = []  # (issue index, start, end, reason code); reason -1 = the outage
     ep = np.flatnonzero(mask[:, S_BLOCK] & (rng.random(n) < 0.7))
-    blocker_parts.append((ep, times[ep, S_BLOCK] + rng.integers(-2 * HOUR, 2 * HOUR, ep.size),
-                          times[ep, S_BLOCK + 1] + rng.integers(0, 3 * HOUR, ep.size),
-                          rng.integers(0, len(BLOCKER_REASONS), ep.size)))
+    blocker_parts.append(
+        (
+            ep,
+            times[ep, S_BLOCK] + rng.integers(-2 * HOUR, 2 * HOUR, ep.size),
+            times[ep, S_BLOCK + 1] + rng.integers(0, 3 * HOUR, ep.size),
+            rng.integers(0, len(BLOCKER_REASONS), ep.size),
+        )
+    )
     rows = np.arange(n)
     any_slot = mask.any(axis=1)
     first_active = np.where(any_slot, times[rows, np.argmax(mask, axis=1)], np.iinfo(np.int64).max)
@@ -274,41 +336,47 @@ def simulate(cfg: dict) -> Raw:
     again = rng.random(flagged.size) < rates["overlapping_blocker"]
     o2_start = f_start[again] + (rng.random(again.sum()) * f_len[again]).astype(np.int64)
     o2_len = _lognormal(rng, flow["blocked_hours"] * HOUR, flow["spread"], again.sum()).astype(np.int64)
-    blocker_parts.append((flagged[again], o2_start, o2_start + o2_len,
-                          rng.integers(0, len(BLOCKER_REASONS), again.sum())))
+    blocker_parts.append(
+        (flagged[again], o2_start, o2_start + o2_len, rng.integers(0, len(BLOCKER_REASONS), again.sum()))
+    )
     if outage_windows is not None:
         idx, b_from, b_to = outage_windows
         blocker_parts.append((idx, b_from, b_to, np.full(idx.size, -1)))
     b_issue, b_start, b_end, b_reason = (np.concatenate(p) for p in zip(*blocker_parts))
     late = rng.random(b_issue.size) < rates["late_blocker_logging"]
-    logged = b_start + np.where(late, rng.uniform(25 * HOUR, 120 * HOUR, b_issue.size),
-                                rng.uniform(0, 2 * HOUR, b_issue.size)).astype(np.int64)
+    logged = b_start + np.where(
+        late, rng.uniform(25 * HOUR, 120 * HOUR, b_issue.size), rng.uniform(0, 2 * HOUR, b_issue.size)
+    ).astype(np.int64)
     keep = (b_start <= window) & (logged <= window)  # not yet logged at as_of = not in the data
     b_issue, b_start, b_end, b_reason, logged = (a[keep] for a in (b_issue, b_start, b_end, b_reason, logged))
     b_order = np.lexsort((b_start, b_issue))
     b_issue, b_start, b_end, b_reason, logged = (a[b_order] for a in (b_issue, b_start, b_end, b_reason, logged))
     reasons = pl.Series(list(BLOCKER_REASONS) + [deg["reason"]])
-    blockers = pl.DataFrame({
-        "blocker_id": np.arange(1, b_issue.size + 1),
-        "issue_id": b_issue + 1,
-        "reason": reasons.gather(np.where(b_reason < 0, len(BLOCKER_REASONS), b_reason)),
-        "blocked_start": _ts(base, b_start),
-        "blocked_end": _ts(base, b_end, b_end <= window),
-        "logged_at": _ts(base, logged),
-    })
+    blockers = pl.DataFrame(
+        {
+            "blocker_id": np.arange(1, b_issue.size + 1),
+            "issue_id": b_issue + 1,
+            "reason": reasons.gather(np.where(b_reason < 0, len(BLOCKER_REASONS), b_reason)),
+            "blocked_start": _ts(base, b_start),
+            "blocked_end": _ts(base, b_end, b_end <= window),
+            "logged_at": _ts(base, logged),
+        }
+    )
 
     # --- sprints and membership -----------------------------------------------------------
     n_sprints = -(-window // sprint_len)
     k = np.tile(np.arange(n_sprints), n_teams)
     s_team = np.repeat(np.arange(n_teams), n_sprints)
-    sprints = pl.DataFrame({
-        "sprint_id": s_team * n_sprints + k + 1,
-        "team": pl.Series(team_names).gather(s_team),
-        "sprint_name": pl.Series(team_names).gather(s_team) + " Sprint " + pl.Series(k + 1).cast(pl.String),
-        "start_at": _ts(base, k * sprint_len),
-        "end_at": _ts(base, (k + 1) * sprint_len),
-        "goal": pl.Series(SPRINT_GOALS).gather(rng.integers(0, len(SPRINT_GOALS), k.size)),
-    })
+    sprints = pl.DataFrame(
+        {
+            "sprint_id": s_team * n_sprints + k + 1,
+            "team": pl.Series(team_names).gather(s_team),
+            "sprint_name": pl.Series(team_names).gather(s_team) + " Sprint " + pl.Series(k + 1).cast(pl.String),
+            "start_at": _ts(base, k * sprint_len),
+            "end_at": _ts(base, (k + 1) * sprint_len),
+            "goal": pl.Series(SPRINT_GOALS).gather(rng.integers(0, len(SPRINT_GOALS), k.size)),
+        }
+    )
     in_sprints = np.flatnonzero(first_active <= window)
     finish = np.where(last_event <= window, last_event, window)[in_sprints]
     first_sprint = first_active[in_sprints] // sprint_len
@@ -326,13 +394,21 @@ def simulate(cfg: dict) -> Raw:
     added = np.where(m_pos > 0, carried, np.where(mid_sprint[m_issue], np.maximum(mid_add, m_start + 1), planned_add))
     descoped = (m_pos < count[m_row] - 1) & (rng.random(m_row.size) < rates["sprint_removal"])
     removed = added + (rng.random(m_row.size) * (m_start + sprint_len - added)).astype(np.int64)
-    issue_sprint = pl.DataFrame({
-        "id": np.arange(1, m_row.size + 1),
-        "issue_id": m_issue + 1,
-        "sprint_id": team[m_issue] * n_sprints + m_sprint + 1,
-        "added_at": _ts(base, added),
-        "removed_at": _ts(base, removed, descoped & (removed <= window)),
-    })
+    issue_sprint = pl.DataFrame(
+        {
+            "id": np.arange(1, m_row.size + 1),
+            "issue_id": m_issue + 1,
+            "sprint_id": team[m_issue] * n_sprints + m_sprint + 1,
+            "added_at": _ts(base, added),
+            "removed_at": _ts(base, removed, descoped & (removed <= window)),
+        }
+    )
 
-    return Raw(issues, transitions, sprints, issue_sprint, blockers,
-               as_of=datetime.fromtimestamp(base + window, tz=timezone.utc))
+    return Raw(
+        issues,
+        transitions,
+        sprints,
+        issue_sprint,
+        blockers,
+        as_of=datetime.fromtimestamp(base + window, tz=UTC),
+    )

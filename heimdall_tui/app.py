@@ -15,6 +15,8 @@ from pathlib import Path
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Header, Tab, Tabs
 
 from heimdall_tui import keymap
@@ -32,8 +34,10 @@ from warehouse.errors import HeimdallError
 
 WIDE = 120  # columns from which charts sit side by side
 TITLES = {page.page_id: page.title for page in PAGES}
-TAB_KEYS = [Binding(str(n), f"show_tab('{page.page_id}')", f"{page.title} tab", show=False, id=f"tab.{page.page_id}")
-            for n, page in enumerate(PAGES, 1)]
+TAB_KEYS = [
+    Binding(str(n), f"show_tab('{page.page_id}')", f"{page.title} tab", show=False, id=f"tab.{page.page_id}")
+    for n, page in enumerate(PAGES, 1)
+]
 
 
 def one_line(exc: BaseException) -> str:
@@ -66,8 +70,8 @@ class HeimdallApp(Guarded, KeysInOrder, App):
         self.state = State(scope, triage=TriageQuery().within(scope.filters))
         self.loaded: dict[str, tuple] = {}  # page id -> (request, generation) it shows or is loading
         self.dimensions: dict[str, list[str]] | None = None  # filter choices, fetched by a worker
-        self.origin: tuple[str, object] | None = None  # (page, focused widget) esc returns to
-        self.restore = None  # the widget to focus when a page opens again
+        self.origin: tuple[str, Widget | None] | None = None  # (page, focused widget) esc returns to
+        self.restore: Widget | None = None  # the widget to focus when a page opens again
         self.errors: list[str] = []  # unexpected errors the safety net kept from closing the app
 
     # -- shape ---------------------------------------------------------------------------
@@ -142,7 +146,7 @@ class HeimdallApp(Guarded, KeysInOrder, App):
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         # only a click differs from the page shown: a key has switched it already
-        if event.tab.id != self.active_tab:
+        if event.tab.id is not None and event.tab.id != self.active_tab:
             self.action_show_tab(event.tab.id)
 
     # -- data ----------------------------------------------------------------------------
@@ -166,9 +170,9 @@ class HeimdallApp(Guarded, KeysInOrder, App):
             return
         self._from_thread(self._show, page_id, key, view)
 
-    def _from_thread(self, callback, *args) -> None:
+    def _from_thread(self, callback, *args, **kwargs) -> None:
         try:
-            self.call_from_thread(callback, *args)
+            self.call_from_thread(callback, *args, **kwargs)
         except RuntimeError:
             pass  # the app closed while the worker ran: nobody is left to show it to
 
@@ -186,8 +190,7 @@ class HeimdallApp(Guarded, KeysInOrder, App):
         try:
             dimensions = self.link.run(metrics.dimensions)
         except Exception as exc:
-            self._from_thread(self.notify, f"Could not read the teams and projects: {one_line(exc)}",
-                              severity="error")
+            self._from_thread(self.notify, f"Could not read the teams and projects: {one_line(exc)}", severity="error")
             return
         self._from_thread(self._got_dimensions, dimensions)
 
@@ -222,8 +225,11 @@ class HeimdallApp(Guarded, KeysInOrder, App):
         try:
             self.link.reopen()
         except Exception as exc:
-            self.notify(f"Could not reload {self.db.name}: {one_line(exc)}. The screens keep what they show; "
-                        "r tries again.", severity="error", timeout=8)
+            self.notify(
+                f"Could not reload {self.db.name}: {one_line(exc)}. The screens keep what they show; r tries again.",
+                severity="error",
+                timeout=8,
+            )
             return
         self._update_subtitle()
         self.load(self.active_tab)
@@ -330,15 +336,20 @@ class HeimdallApp(Guarded, KeysInOrder, App):
         """The keys that work where the focus is, read from the live bindings, nearest first.
         Ours carry an id; Textual's own movement keys are summed up in one line per section."""
         self._drop_queued()
-        groups: dict[object, list[tuple[str, str]]] = {}
-        moves: dict[object, bool] = {}
+        groups: dict[DOMNode, list[tuple[str, str]]] = {}
+        moves: dict[DOMNode, bool] = {}
         for key, active in self.screen.active_bindings.items():
             node, binding = active.node, active.binding
             if binding.action == "select_cursor" and not getattr(node, "names_issues", False):
                 continue
             if binding.id or binding.action in ("app.focus_next", "app.focus_previous", "focus_next", "focus_previous"):
-                description = (binding.description if binding.id else
-                               "Next panel" if "next" in binding.action else "Previous panel")
+                description = (
+                    binding.description
+                    if binding.id
+                    else "Next panel"
+                    if "next" in binding.action
+                    else "Previous panel"
+                )
                 groups.setdefault(node, []).append((key_name(binding, key), description))
             elif key in ("up", "pagedown", "home"):
                 moves[node] = True
@@ -360,8 +371,13 @@ class HeimdallApp(Guarded, KeysInOrder, App):
         order = {"Everywhere": 3, "Focus": 2}
         sections.sort(key=lambda s: order.get(s[0], 0) + (1 if s[0].startswith("This page") else 0))
         about = " · ".join(f"{n} {page.title} {page.about.split(':')[0]}" for n, page in enumerate(PAGES, 1))
-        self.push_screen(HelpScreen(sections, about + ".\nMetric definitions: `heimdall-tui glossary`. "
-                                    "Weekly report: `heimdall-tui --export report`."))
+        self.push_screen(
+            HelpScreen(
+                sections,
+                about + ".\nMetric definitions: `heimdall-tui glossary`. "
+                "Weekly report: `heimdall-tui --export report`.",
+            )
+        )
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
@@ -370,8 +386,9 @@ class HeimdallApp(Guarded, KeysInOrder, App):
         yield SystemCommand("Jump to issue (/)", "Open an issue in the Investigator by its key", self.action_jump)
         yield SystemCommand("Filter (f)", "Team, project, issue type, time window", self.action_filter)
         yield SystemCommand("Clear filters", "All work over the last 12 weeks", lambda: self._set_scope(Scope()))
-        yield SystemCommand("Export triage CSV (e on TRIAGE)", "The triage rows on screen, to a CSV file",
-                            self._export_from_palette)
+        yield SystemCommand(
+            "Export triage CSV (e on TRIAGE)", "The triage rows on screen, to a CSV file", self._export_from_palette
+        )
         yield SystemCommand("Reload (r)", "Reopen the warehouse file", self.action_reload)
         yield SystemCommand("Help (?)", "The keys that work where the focus is", self.action_help)
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timedelta, timezone
-from enum import Enum
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -29,13 +28,18 @@ app = typer.Typer(
     help="Engineering delivery intelligence in the terminal: Jira-style event logs to flow metrics.",
 )
 
-DbOption = typer.Option(None, "--db", help="Warehouse file (default: $HEIMDALL_DB, else $XDG_DATA_HOME/heimdall/heimdall.duckdb).",
-                        dir_okay=False)
-WorkflowOption = typer.Option(None, "--workflow", help="TOML file mapping raw status names to canonical states.",
-                              exists=False, dir_okay=False)
+DbOption = typer.Option(
+    None,
+    "--db",
+    help="Warehouse file (default: $HEIMDALL_DB, else $XDG_DATA_HOME/heimdall/heimdall.duckdb).",
+    dir_okay=False,
+)
+WorkflowOption = typer.Option(
+    None, "--workflow", help="TOML file mapping raw status names to canonical states.", exists=False, dir_okay=False
+)
 
 
-def _target(ctx: typer.Context, db: Optional[Path]) -> tuple[Path, bool]:
+def _target(ctx: typer.Context, db: Path | None) -> tuple[Path, bool]:
     """The warehouse path and whether the user named it (flag or $HEIMDALL_DB)."""
     from warehouse.engine.db import default_db_path
 
@@ -45,7 +49,7 @@ def _target(ctx: typer.Context, db: Optional[Path]) -> tuple[Path, bool]:
     return default_db_path(), bool(os.environ.get("HEIMDALL_DB"))
 
 
-def _workflow_text(path: Optional[Path]) -> Optional[str]:
+def _workflow_text(path: Path | None) -> str | None:
     if path is None:
         return None
     from warehouse.semantics.workflow import load_workflow
@@ -70,8 +74,10 @@ def _report_build(results, target: Path) -> None:
     warnings = [r for r in results if not r.passed]
     for r in warnings:
         typer.echo(f"warning: {r.test.name}: {r.failing} row(s) (see `heimdall-tui check --db {target}`)", err=True)
-    typer.echo(f"built {target} ({len(results)} data tests passed" +
-               (f", {len(warnings)} warning(s))" if warnings else ")"), err=True)
+    typer.echo(
+        f"built {target} ({len(results)} data tests passed" + (f", {len(warnings)} warning(s))" if warnings else ")"),
+        err=True,
+    )
 
 
 def _print_results(results) -> None:
@@ -89,7 +95,7 @@ def _print_results(results) -> None:
 
 def _fmt(value) -> str:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)
@@ -116,11 +122,11 @@ def _run_build(fn, target: Path, *args, **kwargs):
     raise typer.Exit(1)
 
 
-class Export(str, Enum):
+class Export(StrEnum):
     report = "report"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     md = "md"
     json = "json"
 
@@ -128,15 +134,26 @@ class Format(str, Enum):
 @app.callback(invoke_without_command=True)
 def main_callback(
     ctx: typer.Context,
-    db: Optional[Path] = DbOption,
-    export: Optional[Export] = typer.Option(None, "--export", help="Export instead of opening: 'report' (the weekly delivery report)."),
-    fmt: Optional[Format] = typer.Option(None, "--format", help="Report format: md (default) or json."),
-    out: Optional[Path] = typer.Option(None, "--out", dir_okay=False, help="Write the report to this file (atomically) instead of stdout."),
-    week_ending: Optional[str] = typer.Option(None, "--week-ending", metavar="YYYY-MM-DD", help="Report the week ending on this date (default: the week up to as_of)."),
-    team: Optional[str] = typer.Option(None, "--team", help="Only this team."),
-    project: Optional[str] = typer.Option(None, "--project", help="Only this project."),
-    issue_type: Optional[str] = typer.Option(None, "--issue-type", help="Only this issue type."),
-    thresholds: Optional[Path] = typer.Option(None, "--thresholds", dir_okay=False, help="TOML file with a [risk] table overriding signal thresholds."),
+    db: Path | None = DbOption,
+    export: Export | None = typer.Option(
+        None, "--export", help="Export instead of opening: 'report' (the weekly delivery report)."
+    ),
+    fmt: Format | None = typer.Option(None, "--format", help="Report format: md (default) or json."),
+    out: Path | None = typer.Option(
+        None, "--out", dir_okay=False, help="Write the report to this file (atomically) instead of stdout."
+    ),
+    week_ending: str | None = typer.Option(
+        None,
+        "--week-ending",
+        metavar="YYYY-MM-DD",
+        help="Report the week ending on this date (default: the week up to as_of).",
+    ),
+    team: str | None = typer.Option(None, "--team", help="Only this team."),
+    project: str | None = typer.Option(None, "--project", help="Only this project."),
+    issue_type: str | None = typer.Option(None, "--issue-type", help="Only this issue type."),
+    thresholds: Path | None = typer.Option(
+        None, "--thresholds", dir_okay=False, help="TOML file with a [risk] table overriding signal thresholds."
+    ),
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
 ) -> None:
     """With no command: open the dashboards on the warehouse (the demo is generated on first
@@ -147,13 +164,22 @@ def main_callback(
 
         typer.echo(f"heimdall-tui {__version__}")
         raise typer.Exit()
-    report_options = {"--format": fmt, "--out": out, "--week-ending": week_ending, "--team": team,
-                      "--project": project, "--issue-type": issue_type, "--thresholds": thresholds}
+    report_options = {
+        "--format": fmt,
+        "--out": out,
+        "--week-ending": week_ending,
+        "--team": team,
+        "--project": project,
+        "--issue-type": issue_type,
+        "--thresholds": thresholds,
+    }
     given = [name for name, value in report_options.items() if value is not None]
     if ctx.invoked_subcommand is not None:
         if export or given:
-            raise HeimdallError(f"{'--export' if export else given[0]} cannot be combined with a command "
-                                f"(drop `{ctx.invoked_subcommand}`)")
+            raise HeimdallError(
+                f"{'--export' if export else given[0]} cannot be combined with a command "
+                f"(drop `{ctx.invoked_subcommand}`)"
+            )
         return
     if given and not export:
         raise HeimdallError(f"{given[0]} needs --export report")
@@ -180,8 +206,16 @@ def _ensure_warehouse(ctx: typer.Context) -> Path:
     return target
 
 
-def _export_report(target: Path, fmt: Format, out: Optional[Path], week_ending: Optional[str], team: Optional[str],
-                   project: Optional[str], issue_type: Optional[str], thresholds: Optional[Path]) -> None:
+def _export_report(
+    target: Path,
+    fmt: Format,
+    out: Path | None,
+    week_ending: str | None,
+    team: str | None,
+    project: str | None,
+    issue_type: str | None,
+    thresholds: Path | None,
+) -> None:
     from heimdall_tui.report import to_json, to_markdown, write_text_atomic
     from warehouse.engine.db import open_warehouse, require_models
     from warehouse.metrics import Filters
@@ -210,7 +244,7 @@ def _print_summary(target: Path) -> None:
     con, meta = open_warehouse(target)
     try:
         require_models(con, target)
-        now = meta["as_of"].astimezone(timezone.utc)
+        now = meta["as_of"].astimezone(UTC)
         end = metrics.period_end(con)  # as_of itself is inside "the last 7 days"
         week = (end - timedelta(days=7), end)
         states = metrics.issue_states(con)
@@ -222,16 +256,22 @@ def _print_summary(target: Path) -> None:
     finally:
         con.close()
     source = meta["source"] + (f" (seed {meta['seed']})" if meta["seed"] is not None else "")
-    built = meta["built_at"].astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if meta["built_at"] else "-"
+    built = meta["built_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if meta["built_at"] else "-"
     hours = lambda v: "n/a" if v is None else f"{v:.1f} h"  # noqa: E731
     rows = [
         ("warehouse", str(target)),
         ("source", source),
         ("as of", f"{now:%Y-%m-%d %H:%M} UTC   (built {built})"),
-        ("issues", f"{issues:,}: {states.get('done', 0):,} done, {wip['wip']:,} active, "
-                   f"{states.get('todo', 0):,} to do" + (f", {states['unknown']:,} unknown" if states.get("unknown") else "")),
-        ("last 7 days", f"throughput {throughput} delivered ({dropped['discarded']} discarded), "
-                        f"cycle time P50 {hours(cycle['p50'])}, P85 {hours(cycle['p85'])}"),
+        (
+            "issues",
+            f"{issues:,}: {states.get('done', 0):,} done, {wip['wip']:,} active, "
+            f"{states.get('todo', 0):,} to do" + (f", {states['unknown']:,} unknown" if states.get("unknown") else ""),
+        ),
+        (
+            "last 7 days",
+            f"throughput {throughput} delivered ({dropped['discarded']} discarded), "
+            f"cycle time P50 {hours(cycle['p50'])}, P85 {hours(cycle['p85'])}",
+        ),
         ("current WIP", f"{wip['wip']:,} ({wip['blocked']:,} blocked)"),
     ]
     if meta.get("skipped_rows"):
@@ -252,11 +292,13 @@ def glossary() -> None:
 @app.command()
 def generate(
     ctx: typer.Context,
-    issues: Optional[int] = typer.Option(None, "--issues", min=1, help="Number of issues (default 1,200)."),
-    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed (default 42)."),
-    config_file: Optional[Path] = typer.Option(None, "--config", dir_okay=False, help="TOML scenario overriding the defaults."),
-    workflow: Optional[Path] = WorkflowOption,
-    db: Optional[Path] = DbOption,
+    issues: int | None = typer.Option(None, "--issues", min=1, help="Number of issues (default 1,200)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Random seed (default 42)."),
+    config_file: Path | None = typer.Option(
+        None, "--config", dir_okay=False, help="TOML scenario overriding the defaults."
+    ),
+    workflow: Path | None = WorkflowOption,
+    db: Path | None = DbOption,
     no_build: bool = typer.Option(False, "--no-build", help="Write the raw tables only; build later."),
     force: bool = typer.Option(False, "--force", help="Replace a warehouse that holds imported data."),
 ) -> None:
@@ -276,7 +318,7 @@ def generate(
 
 
 @app.command()
-def build(ctx: typer.Context, db: Optional[Path] = DbOption, workflow: Optional[Path] = WorkflowOption) -> None:
+def build(ctx: typer.Context, db: Path | None = DbOption, workflow: Path | None = WorkflowOption) -> None:
     """Rebuild the models and rerun the data tests of an existing warehouse."""
     from warehouse.engine.pipeline import copy_sources, materialise
 
@@ -286,7 +328,7 @@ def build(ctx: typer.Context, db: Optional[Path] = DbOption, workflow: Optional[
 
 
 @app.command()
-def check(ctx: typer.Context, db: Optional[Path] = DbOption) -> None:
+def check(ctx: typer.Context, db: Path | None = DbOption) -> None:
     """Run the data tests against a warehouse; exit 1 when any fails."""
     from warehouse.engine.build import run_tests
     from warehouse.engine.db import open_warehouse, require_models
@@ -315,43 +357,70 @@ def _print_workflow_stub(unmapped: list[tuple[str, str, int]], target: Path) -> 
     typer.echo(f"\nUNMAPPED  {len(unmapped)} status(es) map to no state (their time counts as neither work nor wait):")
     for team, name, issues in unmapped:
         typer.echo(f"        {team}: {name!r} ({issues:,} issue(s))")
-    typer.echo(f"\n# workflow.toml: uncomment each line and give it a state ({', '.join(CANONICAL_STATES)}),\n"
-               f"# then: heimdall-tui build --db {target} --workflow workflow.toml")
+    typer.echo(
+        f"\n# workflow.toml: uncomment each line and give it a state ({', '.join(CANONICAL_STATES)}),\n"
+        f"# then: heimdall-tui build --db {target} --workflow workflow.toml"
+    )
     by_team: dict[str, list[tuple[str, int]]] = {}
     for team, name, issues in unmapped:
         by_team.setdefault(team, []).append((name, issues))
     for team, names in by_team.items():
         typer.echo(f"\n[teams.{json.dumps(team)}]")
         for name, issues in names:
-            typer.echo(f"# {json.dumps(name)} = \"\"  # {issues:,} issue(s)")
+            typer.echo(f'# {json.dumps(name)} = ""  # {issues:,} issue(s)')
 
 
 def _parse_instant(text: str, option: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise HeimdallError(f"{option} {text!r} is not a date or time like 2026-01-29 or 2026-01-29T12:00:00+01:00") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        raise HeimdallError(
+            f"{option} {text!r} is not a date or time like 2026-01-29 or 2026-01-29T12:00:00+01:00"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @app.command()
 def ingest(
     ctx: typer.Context,
-    sources: list[Path] = typer.Argument(..., help="A folder of raw_*.csv / raw_*.parquet (the raw contract), or Jira REST "
-                                                   "JSON: search pages, issues, NDJSON, the status list, board configurations, "
-                                                   "or folders of them."),
-    db: Optional[Path] = DbOption,
-    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Load the good rows (or Jira records); count and list the bad ones in meta."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="The instant the data describes (default: its latest timestamp)."),
-    workflow: Optional[Path] = WorkflowOption,
-    team_field: Optional[str] = typer.Option(None, "--team-field", help="Jira: the team is this field (components, labels or customfield_N); default the project."),
-    points_field: Optional[str] = typer.Option(None, "--points-field", help="Jira: the story points field (e.g. customfield_10016)."),
-    url: Optional[str] = typer.Option(None, "--url", help="With SOURCE `jira`: fetch live from this Jira base URL."),
-    jql: Optional[str] = typer.Option(None, "--jql", help="With --url: which issues (ORDER BY created ASC is added when absent)."),
-    board: Optional[int] = typer.Option(None, "--board", help="With --url: also save this agile board's column configuration."),
+    sources: list[Path] = typer.Argument(
+        ...,
+        help="A folder of raw_*.csv / raw_*.parquet (the raw contract), or Jira REST "
+        "JSON: search pages, issues, NDJSON, the status list, board configurations, "
+        "or folders of them.",
+    ),
+    db: Path | None = DbOption,
+    skip_bad_rows: bool = typer.Option(
+        False, "--skip-bad-rows", help="Load the good rows (or Jira records); count and list the bad ones in meta."
+    ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="The instant the data describes (default: its latest timestamp)."
+    ),
+    workflow: Path | None = WorkflowOption,
+    team_field: str | None = typer.Option(
+        None,
+        "--team-field",
+        help="Jira: the team is this field (components, labels or customfield_N); default the project.",
+    ),
+    points_field: str | None = typer.Option(
+        None, "--points-field", help="Jira: the story points field (e.g. customfield_10016)."
+    ),
+    url: str | None = typer.Option(None, "--url", help="With SOURCE `jira`: fetch live from this Jira base URL."),
+    jql: str | None = typer.Option(
+        None, "--jql", help="With --url: which issues (ORDER BY created ASC is added when absent)."
+    ),
+    board: int | None = typer.Option(
+        None, "--board", help="With --url: also save this agile board's column configuration."
+    ),
     token_env: str = typer.Option("JIRA_API_TOKEN", "--token-env", help="Environment variable holding the API token."),
-    user_env: str = typer.Option("JIRA_USER", "--user-env", help="Environment variable holding the account email (basic auth); unset = bearer token."),
-    force: bool = typer.Option(False, "--force", help="Replace a warehouse that holds imported data; accept an --as-of in the future."),
+    user_env: str = typer.Option(
+        "JIRA_USER",
+        "--user-env",
+        help="Environment variable holding the account email (basic auth); unset = bearer token.",
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Replace a warehouse that holds imported data; accept an --as-of in the future."
+    ),
 ) -> None:
     """Load exported data - the raw contract or Jira's own REST JSON - and build the warehouse."""
     from warehouse.engine.pipeline import materialise
@@ -364,14 +433,20 @@ def ingest(
     instant = _parse_instant(as_of, "--as-of") if as_of else None
     if instant is not None and instant > latest_plausible() and not force:
         raise HeimdallError(f"--as-of {as_of} is in the future (pass --force to use it anyway)")
-    options = Options(as_of=instant, workflow=_workflow_text(workflow), skip_bad_rows=skip_bad_rows,
-                      team_field=team_field, points_field=points_field)
+    options = Options(
+        as_of=instant,
+        workflow=_workflow_text(workflow),
+        skip_bad_rows=skip_bad_rows,
+        team_field=team_field,
+        points_field=points_field,
+    )
     # `jira` with --url is the live source, even beside a folder that happens to be called jira
     if [str(s) for s in sources] == ["jira"] and (url or not Path("jira").exists()):
         sources = [_fetch_jira(target, url, jql, board, token_env, user_env, force)]
     elif url or jql or board is not None:
-        raise HeimdallError("--url, --jql and --board go with the source `jira`: "
-                            "heimdall-tui ingest jira --url URL --jql JQL")
+        raise HeimdallError(
+            "--url, --jql and --board go with the source `jira`: heimdall-tui ingest jira --url URL --jql JQL"
+        )
     load = detect(sources).loader(sources, options)
     _guard_overwrite(target, force)
     try:
@@ -403,8 +478,15 @@ def _report_notes(target: Path) -> None:
         typer.echo(f"note: {meta['skipped_rows']} bad record(s) skipped (listed in meta.skipped_detail)", err=True)
 
 
-def _fetch_jira(target: Path, url: Optional[str], jql: Optional[str], board: Optional[int], token_env: str,
-                user_env: str, force: bool) -> Path:
+def _fetch_jira(
+    target: Path,
+    url: str | None,
+    jql: str | None,
+    board: int | None,
+    token_env: str,
+    user_env: str,
+    force: bool,
+) -> Path:
     """Fetch live into `<warehouse>.jira-pages/` beside the warehouse; returns that folder."""
     from heimdall_tui.progress import progress_bar
     from heimdall_tui.signals import interruptible

@@ -8,14 +8,23 @@ its one-line reason (and is kept in `app.errors` for tests) while the app runs o
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
+from textual.message_pump import MessagePump
+
+# For the type checker the mixin is the message pump it is mixed into.
+if TYPE_CHECKING:
+    _Base = MessagePump
+else:
+    _Base = object
 
 
-class Guarded:
+class Guarded(_Base):
     """Mixin for a widget, screen or app (listed before the Textual class)."""
 
     async def _on_message(self, message: Message) -> None:
         try:
             await super()._on_message(message)
         except Exception as exc:
-            self.app.report_error(exc)
+            self.app.report_error(exc)  # type: ignore[attr-defined]  # the app is always a HeimdallApp

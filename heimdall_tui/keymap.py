@@ -4,9 +4,9 @@ The number keys 1-6 come from the page registry (`heimdall_tui.pages.PAGES`); ta
 shift+tab are Textual's own focus moves, which stay inside the visible page or dialog.
 """
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
-APP = [
+APP: list[BindingType] = [
     Binding("slash", "jump", "Jump", key_display="/", id="app.jump"),
     Binding("f", "filter", "Filter", id="app.filter"),
     Binding("r", "reload", "Reload", id="app.reload"),
@@ -15,19 +15,19 @@ APP = [
     Binding("ctrl+p", "command_palette", "Command palette", show=False, id="app.palette"),
 ]
 
-PAGE = [
+PAGE: list[BindingType] = [
     Binding("j", "scroll_down", "Scroll down", show=False, id="page.down"),
     Binding("k", "scroll_up", "Scroll up", show=False, id="page.up"),
     Binding("g", "scroll_home", "Top", show=False, id="page.top"),
     Binding("G", "scroll_end", "Bottom", show=False, id="page.bottom"),
 ]
 
-PANELS = [
+PANELS: list[BindingType] = [
     Binding("n", "panel(1)", "Next panel", id="panel.next"),
     Binding("p", "panel(-1)", "Previous panel", show=False, id="panel.previous"),
 ]
 
-TABLE = [
+TABLE: list[BindingType] = [
     Binding("j", "cursor_down", "Down", show=False, id="table.down"),
     Binding("k", "cursor_up", "Up", show=False, id="table.up"),
     Binding("g", "scroll_top", "First row", show=False, id="table.first"),
@@ -39,28 +39,28 @@ TABLE = [
 # enter on a table whose rows name issues (DataTable's own select_cursor)
 OPEN_ISSUE = Binding("enter", "select_cursor", "Open issue", id="table.open")
 
-INVESTIGATOR = [
+INVESTIGATOR: list[BindingType] = [
     Binding("escape", "back", "Back", id="investigator.back"),
     Binding("n", "step(1)", "Next issue", id="investigator.next"),
     Binding("p", "step(-1)", "Previous issue", show=False, id="investigator.previous"),
     Binding("y", "copy_key", "Copy key", id="investigator.copy"),
 ]
 
-TRIAGE = [
+TRIAGE: list[BindingType] = [
     Binding("e", "export", "Export CSV", id="triage.export"),
     Binding("right_square_bracket", "page(1)", "Next page", key_display="]", id="triage.next"),
     Binding("left_square_bracket", "page(-1)", "Previous page", key_display="[", id="triage.previous"),
 ]
 
-JUMP = [
+JUMP: list[BindingType] = [
     Binding("escape", "close", "Close", id="jump.close"),
 ]
 
-DIALOG = [
+DIALOG: list[BindingType] = [
     Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
     Binding("ctrl+s", "apply", "Apply", id="dialog.apply"),
 ]
 
-HELP = [
+HELP: list[BindingType] = [
     Binding("escape,question_mark,q", "dismiss", "Close", id="help.close"),
 ]

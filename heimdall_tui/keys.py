@@ -13,14 +13,22 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from typing import TYPE_CHECKING
 
 from textual import events
+from textual.app import App
+
+# For the type checker the mixin is the app it is mixed into.
+if TYPE_CHECKING:
+    _Base = App
+else:
+    _Base = object
 
 HOLD_LIMIT = 10.0  # seconds a key may wait for the app to settle (a starved machine is slow, not wrong)
 POLL = 0.003  # seconds between checks while keys wait
 
 
-class KeysInOrder:
+class KeysInOrder(_Base):
     """App mixin. Call `_keys_in_order_init()` from `__init__`."""
 
     def _keys_in_order_init(self) -> None:
@@ -54,8 +62,9 @@ class KeysInOrder:
         """Is any message still queued anywhere in the app?"""
         if self.message_queue_size:
             return True
-        return any(node.message_queue_size for screen in self.screen_stack
-                   for node in screen.walk_children(with_self=True))
+        return any(
+            node.message_queue_size for screen in self.screen_stack for node in screen.walk_children(with_self=True)
+        )
 
     def _wake(self) -> None:
         if not self._waking:

@@ -28,8 +28,14 @@ def progress_bar(enabled: bool | None = None):
         TimeElapsedColumn,
     )
 
-    bar = Progress(SpinnerColumn(), TextColumn("{task.description:<40}"), BarColumn(), TimeElapsedColumn(),
-                   console=Console(stderr=True), transient=True)
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description:<40}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     task = bar.add_task("starting", total=None)
     lock = threading.Lock()
     state = {"shown": False, "done": False}

@@ -33,8 +33,9 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise HeimdallError(f"cannot write {path}: folder {path.parent} does not exist")
     try:
         mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                         delete=False) as tmp:
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+        ) as tmp:
             tmp.write(text)
         os.chmod(tmp.name, mode)
         os.replace(tmp.name, path)
@@ -69,8 +70,10 @@ def _signed(value, digits: int) -> str:
 def _spark(values: list[float | None]) -> str:
     present = [v for v in values if v is not None]
     top = max(present) if present else 0
-    return "".join(" " if v is None else BLOCKS[min(len(BLOCKS) - 1, int(v / top * (len(BLOCKS) - 1) + 0.5)) if top else 0]
-                   for v in values)
+    return "".join(
+        " " if v is None else BLOCKS[min(len(BLOCKS) - 1, int(v / top * (len(BLOCKS) - 1) + 0.5)) if top else 0]
+        for v in values
+    )
 
 
 def to_markdown(report: dict) -> str:
@@ -99,20 +102,30 @@ def to_markdown(report: dict) -> str:
     ]
     for key, label, digits in HEADLINE_ROWS:
         row = report["headline"][key]
-        out.append(f"| {label} | {fmt(row['this_week'], digits)} | {fmt(row['last_week'], digits)} | "
-                   f"{_signed(row['delta'], digits)} | {row['note']} |")
-    out += ["", "## Teams", "",
-            "| Team | Throughput | Δ | Median cycle time (h) | WIP | Blocked share (%) | Rework rate (%) |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+        out.append(
+            f"| {label} | {fmt(row['this_week'], digits)} | {fmt(row['last_week'], digits)} | "
+            f"{_signed(row['delta'], digits)} | {row['note']} |"
+        )
+    out += [
+        "",
+        "## Teams",
+        "",
+        "| Team | Throughput | Δ | Median cycle time (h) | WIP | Blocked share (%) | Rework rate (%) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for t in report["teams"]:
-        out.append(f"| {t['team']} | {t['throughput']['this_week']} | {_signed(t['throughput']['delta'], 0)} | "
-                   f"{fmt(t['median_cycle_time_hours'])} | {t['current_wip']} | {fmt(t['blocked_share_pct'], 2)} | "
-                   f"{fmt(t['rework_rate_pct'])} |")
+        out.append(
+            f"| {t['team']} | {t['throughput']['this_week']} | {_signed(t['throughput']['delta'], 0)} | "
+            f"{fmt(t['median_cycle_time_hours'])} | {t['current_wip']} | {fmt(t['blocked_share_pct'], 2)} | "
+            f"{fmt(t['rework_rate_pct'])} |"
+        )
     out += ["", "## Risk signals", ""]
     if report["risks"]:
         for r in report["risks"]:
-            out.append(f"- **{r['severity'].upper()}: {r['name']} ({r['scope']})** — {r['explanation']} "
-                       f"*Action:* {r['action']}")
+            out.append(
+                f"- **{r['severity'].upper()}: {r['name']} ({r['scope']})** — {r['explanation']} "
+                f"*Action:* {r['action']}"
+            )
     else:
         out.append(f"No risk signal fired ({report['risks_checked']} checked).")
     out += ["", "## Oldest active items", ""]
@@ -120,20 +133,29 @@ def to_markdown(report: dict) -> str:
         out += ["| Issue | Team | State | Age (days) | In status (days) | Assignee |", "|---|---|---|---:|---:|---|"]
         for i in report["oldest_items"]:
             state = i["state"].replace("_", " ") + (" (blocked)" if i["blocked"] and i["state"] != "blocked" else "")
-            out.append(f"| {i['issue_key']} | {i['team']} | {state} — {i['raw_status']} | {i['age_days']:.1f} | "
-                       f"{i['days_in_status']:.1f} | {i['assignee']} |")
+            out.append(
+                f"| {i['issue_key']} | {i['team']} | {state} — {i['raw_status']} | {i['age_days']:.1f} | "
+                f"{i['days_in_status']:.1f} | {i['assignee']} |"
+            )
     else:
         out.append("Nothing was in progress at the end of the week.")
     weekly = report["weekly"]
     top = max((w["throughput"] for w in weekly), default=0) or 1
-    out += ["", "## Weekly trend", "", "```text",
-            f"throughput        {_spark([w['throughput'] for w in weekly])}",
-            f"median cycle (h)  {_spark([w['median_cycle_time_hours'] for w in weekly])}",
-            "",
-            "week of      done  median h",]
+    out += [
+        "",
+        "## Weekly trend",
+        "",
+        "```text",
+        f"throughput        {_spark([w['throughput'] for w in weekly])}",
+        f"median cycle (h)  {_spark([w['median_cycle_time_hours'] for w in weekly])}",
+        "",
+        "week of      done  median h",
+    ]
     for w in weekly:
         bar = "█" * round(w["throughput"] / top * 24)
-        out.append(f"{w['week_start']}{'*' if w['partial'] else ' '}  {w['throughput']:>4}  "
-                   f"{fmt(w['median_cycle_time_hours'], 0):>8}  {bar}")
+        out.append(
+            f"{w['week_start']}{'*' if w['partial'] else ' '}  {w['throughput']:>4}  "
+            f"{fmt(w['median_cycle_time_hours'], 0):>8}  {bar}"
+        )
     out += ["", "Monday-based weeks; * = partial (cut at the end of the reporting window).", "```", ""]
     return "\n".join(out)

@@ -7,7 +7,7 @@ them directly. A `Scope` is what the filter dialog sets: filters plus a time win
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import duckdb
@@ -49,14 +49,13 @@ class Kpi:
     aside: str = ""  # shown dim after the value
 
 
-
 @dataclass(frozen=True)
 class Executive:
     kpis: list[Kpi]
     verdict: str
     reason: str
     weeks: list[str]
-    throughput: dict[str, list[float]]
+    throughput: dict[str, list[float | None]]
     cycle_time: dict[str, list[float | None]]
     partial_last: bool = False  # the last week runs only to as_of
 
@@ -119,18 +118,53 @@ def executive(con: duckdb.DuckDBPyConnection, scope: Scope) -> Executive:
     verdict = summary(con, end, filters, rows, items, signals(con, end, filters))
     dropped = rows["discarded"]["this_week"]
     kpis = [
-        Kpi("Throughput", rows["throughput"]["this_week"], rows["throughput"]["last_week"],
-            " delivered" if not dropped else "", aside=f"· {dropped} discarded" if dropped else ""),
-        Kpi("Median cycle", rows["median_cycle_time_hours"]["this_week"], rows["median_cycle_time_hours"]["last_week"],
-            " h", 0, higher_is_better=False),
-        Kpi("P85 cycle", rows["p85_cycle_time_hours"]["this_week"], rows["p85_cycle_time_hours"]["last_week"],
-            " h", 0, higher_is_better=False),
-        Kpi("Current WIP", rows["current_wip"]["this_week"], rows["current_wip"]["last_week"], "", 0,
-            higher_is_better=False),
-        Kpi("Blocked share", rows["blocked_share_pct"]["this_week"], rows["blocked_share_pct"]["last_week"], "%", 1,
-            higher_is_better=False),
-        Kpi("Rework rate", rows["rework_rate_pct"]["this_week"], rows["rework_rate_pct"]["last_week"], "%", 1,
-            higher_is_better=False),
+        Kpi(
+            "Throughput",
+            rows["throughput"]["this_week"],
+            rows["throughput"]["last_week"],
+            " delivered" if not dropped else "",
+            aside=f"· {dropped} discarded" if dropped else "",
+        ),
+        Kpi(
+            "Median cycle",
+            rows["median_cycle_time_hours"]["this_week"],
+            rows["median_cycle_time_hours"]["last_week"],
+            " h",
+            0,
+            higher_is_better=False,
+        ),
+        Kpi(
+            "P85 cycle",
+            rows["p85_cycle_time_hours"]["this_week"],
+            rows["p85_cycle_time_hours"]["last_week"],
+            " h",
+            0,
+            higher_is_better=False,
+        ),
+        Kpi(
+            "Current WIP",
+            rows["current_wip"]["this_week"],
+            rows["current_wip"]["last_week"],
+            "",
+            0,
+            higher_is_better=False,
+        ),
+        Kpi(
+            "Blocked share",
+            rows["blocked_share_pct"]["this_week"],
+            rows["blocked_share_pct"]["last_week"],
+            "%",
+            1,
+            higher_is_better=False,
+        ),
+        Kpi(
+            "Rework rate",
+            rows["rework_rate_pct"]["this_week"],
+            rows["rework_rate_pct"]["last_week"],
+            "%",
+            1,
+            higher_is_better=False,
+        ),
     ]
     flow = metrics.weekly_flow(con, start, end, filters, by_team=True)
     weeks = sorted({str(w) for w in flow["week_start"]})
@@ -143,7 +177,9 @@ def executive(con: duckdb.DuckDBPyConnection, scope: Scope) -> Executive:
     return Executive(kpis, verdict["verdict"], verdict["reason"], weeks, throughput, cycle, partial)
 
 
-def operations(con: duckdb.DuckDBPyConnection, scope: Scope, thresholds: risks.Thresholds = risks.Thresholds()) -> Operations:
+def operations(
+    con: duckdb.DuckDBPyConnection, scope: Scope, thresholds: risks.Thresholds = risks.Thresholds()
+) -> Operations:
     _, end = scope.window(con)
     filters = scope.filters
     by_team: dict[str, dict[str, int]] = {}
@@ -152,28 +188,48 @@ def operations(con: duckdb.DuckDBPyConnection, scope: Scope, thresholds: risks.T
     sle = metrics.team_sle(con, end, thresholds.sle_weeks, filters)
     aging = metrics.work_item_age(con, filters)
     active = aging.height
-    windows = [("7 days", metrics.throughput(con, end - timedelta(days=7), end, filters)),
-               ("30 days", metrics.throughput(con, end - timedelta(days=30), end, filters)),
-               ("all time", metrics.throughput(con, metrics.data_start(con) or end, end, filters))]
+    windows = [
+        ("7 days", metrics.throughput(con, end - timedelta(days=7), end, filters)),
+        ("30 days", metrics.throughput(con, end - timedelta(days=30), end, filters)),
+        ("all time", metrics.throughput(con, metrics.data_start(con) or end, end, filters)),
+    ]
     stale = aging.filter(pl.col("time_in_status_hours") >= thresholds.stale_days * 24).height
-    return Operations(by_team, active, aging.head(AGING_ROWS), sle, windows, thresholds.stale_days, stale,
-                      int(aging["is_blocked"].sum()))
+    return Operations(
+        by_team,
+        active,
+        aging.head(AGING_ROWS),
+        sle,
+        windows,
+        thresholds.stale_days,
+        stale,
+        int(aging["is_blocked"].sum()),
+    )
 
 
 def trends(con: duckdb.DuckDBPyConnection, scope: Scope) -> Trends:
     start, end = scope.window(con)
     filters = scope.filters
     boxes = metrics.cycle_time_distribution(con, start, end, filters)
-    per_team = [(team, metrics.throughput(con, start, end, filters.with_team(team)))
-                for team in metrics.dimensions(con)["team"] if filters.team in (None, team)]
+    per_team = [
+        (team, metrics.throughput(con, start, end, filters.with_team(team)))
+        for team in metrics.dimensions(con)["team"]
+        if filters.team in (None, team)
+    ]
     daily = metrics.daily_states(con, start, end, filters)
     days = sorted({str(d) for d in daily["day"]})
-    flow = {state: daily.filter(pl.col("canonical_status") == state).sort("day")["issues"].to_list()
-            for state in ("done", "review", "in_progress", "blocked", "todo")}
+    flow = {
+        state: daily.filter(pl.col("canonical_status") == state).sort("day")["issues"].to_list()
+        for state in ("done", "review", "in_progress", "blocked", "todo")
+    }
     wip = [sum(values) for values in zip(flow["in_progress"], flow["review"], flow["blocked"])]
-    sprints = (metrics.sprint_commitment(con, metrics.data_start(con) or start, end, filters)
-               .filter(pl.col("end_at") <= end).sort("end_at", descending=True)
-               .group_by("team", maintain_order=True).head(SPRINTS_PER_TEAM).sort(["team", "end_at"]))
+    sprints = (
+        metrics.sprint_commitment(con, metrics.data_start(con) or start, end, filters)
+        .filter(pl.col("end_at") <= end)
+        .sort("end_at", descending=True)
+        .group_by("team", maintain_order=True)
+        .head(SPRINTS_PER_TEAM)
+        .sort(["team", "end_at"])
+    )
     return Trends(boxes, per_team, days, flow, wip, sprints, scope.window_label())
 
 
@@ -186,34 +242,53 @@ def risk(con: duckdb.DuckDBPyConnection, scope: Scope) -> Risk:
         if filters.team in (None, team):
             rate = metrics.rework_rate(con, start, end, filters.with_team(team))
             reopen.append((team, rate["rate_pct"], rate["done"]))
-    return Risk([s for s in found if s.fired], metrics.most_blocked(con, start, end, filters), reopen,
-                metrics.blocker_reasons(con, start, end, filters), len(found))
+    return Risk(
+        [s for s in found if s.fired],
+        metrics.most_blocked(con, start, end, filters),
+        reopen,
+        metrics.blocker_reasons(con, start, end, filters),
+        len(found),
+    )
+
+
+@dataclass(frozen=True)
+class IssueDetail:
+    """Everything the Investigator shows about one issue."""
+
+    facts: dict
+    timeline: pl.DataFrame
+    time_in_status: pl.DataFrame
+    blockers: pl.DataFrame
+    sprints: pl.DataFrame
+    quality: tuple[str, ...]
+    relations: pl.DataFrame
 
 
 @dataclass(frozen=True)
 class Investigation:
-    """One issue's lifecycle (key set), or the recently touched issues (no key)."""
+    """The issue asked for (`key`) when it exists, else the recently touched issues."""
 
     key: str | None
-    facts: dict | None = None
-    timeline: pl.DataFrame | None = None
-    time_in_status: pl.DataFrame | None = None
-    blockers: pl.DataFrame | None = None
-    sprints: pl.DataFrame | None = None
-    quality: tuple[str, ...] = ()
-    recent: pl.DataFrame | None = None
-    relations: pl.DataFrame | None = None
+    issue: IssueDetail | None = None
+    recent: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def investigate(con: duckdb.DuckDBPyConnection, key: str | None) -> Investigation:
-    if key is None:
-        return Investigation(None, recent=metrics.recent_issues(con))
-    facts = metrics.issue_snapshot(con, key)
-    if facts is None:
+    facts = metrics.issue_snapshot(con, key) if key is not None else None
+    if key is None or facts is None:
         return Investigation(key, recent=metrics.recent_issues(con))
-    return Investigation(key, facts, metrics.issue_timeline(con, key), metrics.issue_time_in_status(con, key),
-                         metrics.issue_blockers(con, key), metrics.issue_sprints(con, key),
-                         tuple(metrics.issue_data_quality(con, key)), relations=metrics.issue_relations(con, key))
+    return Investigation(
+        key,
+        IssueDetail(
+            facts,
+            metrics.issue_timeline(con, key),
+            metrics.issue_time_in_status(con, key),
+            metrics.issue_blockers(con, key),
+            metrics.issue_sprints(con, key),
+            tuple(metrics.issue_data_quality(con, key)),
+            metrics.issue_relations(con, key),
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -229,13 +304,21 @@ class TriageQuery:
     page: int = 0
     issue_type: str | None = None  # from the global filter; triage has no select of its own for it
 
-    def within(self, filters: Filters) -> "TriageQuery":
+    def within(self, filters: Filters) -> TriageQuery:
         """This request narrowed to the global filters (which the selects then show)."""
         return replace(self, team=filters.team, project=filters.project, issue_type=filters.issue_type, page=0)
 
     def describe(self) -> str:
-        return ", ".join(f"{k} {v}" for k, v in (("team", self.team), ("project", self.project),
-                                                  ("type", self.issue_type), ("state", self.state)) if v)
+        return ", ".join(
+            f"{k} {v}"
+            for k, v in (
+                ("team", self.team),
+                ("project", self.project),
+                ("type", self.issue_type),
+                ("state", self.state),
+            )
+            if v
+        )
 
 
 @dataclass(frozen=True)
@@ -247,6 +330,13 @@ class Triage:
 
 
 def triage(con: duckdb.DuckDBPyConnection, query: TriageQuery) -> Triage:
-    rows, total = metrics.triage(con, Filters(query.team, query.project, query.issue_type), query.state, query.order,
-                                 query.descending, query.limit, query.page * query.limit)
+    rows, total = metrics.triage(
+        con,
+        Filters(query.team, query.project, query.issue_type),
+        query.state,
+        query.order,
+        query.descending,
+        query.limit,
+        query.page * query.limit,
+    )
     return Triage(query, rows, total)

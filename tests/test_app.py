@@ -41,9 +41,11 @@ async def test_number_keys_switch_tabs_load_them_and_focus_them(app, key, tab):
 async def test_switching_back_does_not_query_again(app, monkeypatch):
     calls = Counter()
     for page in PAGES:
+
         def counted(con, request, _id=page.page_id, _loader=page.loader):
             calls[_id] += 1
             return _loader(con, request)
+
         monkeypatch.setattr(page, "loader", staticmethod(counted))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -121,7 +123,9 @@ async def test_filter_dialog_applies_to_every_tab_and_triage(app):
         assert "team FREYA, 4 wk" in app.sub_title
         await pilot.press("4")
         await settle(pilot)
-        scopes = {s.plain if hasattr(s, "plain") else s for s in app.query_one("#signals", IssueTable).get_column("scope")}
+        scopes = {
+            s.plain if hasattr(s, "plain") else s for s in app.query_one("#signals", IssueTable).get_column("scope")
+        }
         assert scopes <= {"FREYA"}
         await pilot.press("6")
         await settle(pilot)
@@ -213,9 +217,15 @@ def test_opening_a_foreign_file_fails_before_the_screen(tmp_path):
 
 
 def test_no_two_actions_share_a_key_in_one_context():
-    contexts = {"app": TAB_KEYS + keymap.APP, "page": keymap.PAGE + keymap.PANELS,
-                "investigator": keymap.PAGE + keymap.INVESTIGATOR, "triage": keymap.PAGE + keymap.PANELS + keymap.TRIAGE,
-                "table": keymap.TABLE + [keymap.OPEN_ISSUE], "dialog": keymap.DIALOG, "jump": keymap.JUMP}
+    contexts = {
+        "app": TAB_KEYS + keymap.APP,
+        "page": keymap.PAGE + keymap.PANELS,
+        "investigator": keymap.PAGE + keymap.INVESTIGATOR,
+        "triage": keymap.PAGE + keymap.PANELS + keymap.TRIAGE,
+        "table": keymap.TABLE + [keymap.OPEN_ISSUE],
+        "dialog": keymap.DIALOG,
+        "jump": keymap.JUMP,
+    }
     for name, group in contexts.items():
         keys = [k for b in group for k in b.key.split(",")]
         assert len(keys) == len(set(keys)), name

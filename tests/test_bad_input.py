@@ -18,12 +18,17 @@ def one_line(result, fragment):
     assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in result.err, result.err
 
 
-@pytest.mark.parametrize("transition, reason", [
-    ("2,1,To Do,Done,9999-12-31T00:00:00Z,ann,", "changed_at 9999-12-31T00:00:00Z is in the future"),
-    ("2,1,To Do,Done,0001-01-01T00:00:00Z,ann,", "changed_at 0001-01-01T00:00:00Z is before 1970"),
-    ("2,1,To Do,Done,2025-09-01T00:00:00Z,ann,",
-     "changed_at 2025-09-01T00:00:00Z is before its issue was created (2025-10-01 00:00:00+00)"),
-])
+@pytest.mark.parametrize(
+    "transition, reason",
+    [
+        ("2,1,To Do,Done,9999-12-31T00:00:00Z,ann,", "changed_at 9999-12-31T00:00:00Z is in the future"),
+        ("2,1,To Do,Done,0001-01-01T00:00:00Z,ann,", "changed_at 0001-01-01T00:00:00Z is before 1970"),
+        (
+            "2,1,To Do,Done,2025-09-01T00:00:00Z,ann,",
+            "changed_at 2025-09-01T00:00:00Z is before its issue was created (2025-10-01 00:00:00+00)",
+        ),
+    ],
+)
 def test_an_implausible_event_time_is_a_bad_row(run, tmp_path, transition, reason):
     folder = tmp_path / "in"
     write(folder, "raw_issues", ISSUE)
@@ -60,14 +65,23 @@ def test_an_as_of_in_the_future_needs_force_and_stretches_nothing(run, tmp_path)
     assert con.execute("SELECT count(DISTINCT day) FROM fct_daily_state_counts").fetchone() == (368,)
 
 
-@pytest.mark.parametrize("spoil, reason", [
-    (lambda i: i["changelog"]["histories"][1].update(created="9999-12-31T00:00:00.000+0000"),
-     "a changelog history dated in the future"),
-    (lambda i: i["changelog"]["histories"][0].update(created="2025-09-01T00:00:00.000+0000"),
-     "a changelog history dated before the issue was created"),
-    (lambda i: i["fields"].update(created="0001-01-01T00:00:00.000+0000"),
-     "fields.created 0001-01-01T00:00:00.000+0000 is before 1970 or in the future"),
-])
+@pytest.mark.parametrize(
+    "spoil, reason",
+    [
+        (
+            lambda i: i["changelog"]["histories"][1].update(created="9999-12-31T00:00:00.000+0000"),
+            "a changelog history dated in the future",
+        ),
+        (
+            lambda i: i["changelog"]["histories"][0].update(created="2025-09-01T00:00:00.000+0000"),
+            "a changelog history dated before the issue was created",
+        ),
+        (
+            lambda i: i["fields"].update(created="0001-01-01T00:00:00.000+0000"),
+            "fields.created 0001-01-01T00:00:00.000+0000 is before 1970 or in the future",
+        ),
+    ],
+)
 def test_an_implausible_jira_date_is_a_bad_record(run, tmp_path, spoil, reason):
     bad = done_issue(2, "B-2")
     spoil(bad)
@@ -80,22 +94,38 @@ def test_an_implausible_jira_date_is_a_bad_record(run, tmp_path, spoil, reason):
     assert str(con.execute("SELECT as_of FROM meta").fetchone()[0]) == "2025-10-05 00:00:00+00:00"
 
 
-@pytest.mark.parametrize("name, content, args, fragment", [
-    ("c.toml", b"\xef\xbb\xbfseed = 1\n", ["generate", "--config"], "starts with a byte-order mark"),
-    ("c.toml", b"seed = \"\xff\"\n", ["generate", "--config"], "is not UTF-8 text"),
-    ("c.toml", b"seed = -1\n", ["generate", "--config"], "'seed' must be a whole number from 0"),
-    ("c.toml", b"[window]\ndays = 100000000\n", ["generate", "--config"], "'window.days' must be from 1 to 3,660"),
-    ("c.toml", b'[window]\nstart = "1900-01-01"\n', ["generate", "--config"], "'window.start' must not be before 1970"),
-    ("w.toml", b"statuses = 5\n", ["generate", "--workflow"], "'statuses' must be a table"),
-    ("w.toml", b"keywords = 5\n", ["generate", "--workflow"], "'keywords' must be a table"),
-    ("w.toml", b"\xef\xbb\xbf[statuses]\n", ["generate", "--workflow"], "starts with a byte-order mark"),
-    ("t.toml", b"risk = 5\n", ["--export", "report", "--thresholds"], "'risk' must be a table"),
-    ("t.toml", b"[risk]\nwip_overload_warning = nan\n", ["--export", "report", "--thresholds"],
-     "must be a finite, non-negative number"),
-    ("t.toml", b"[risk]\nwip_overload_warning = inf\n", ["--export", "report", "--thresholds"],
-     "must be a finite, non-negative number"),
-    ("t.toml", b"\xff\xfe[risk]\n", ["--export", "report", "--thresholds"], "is not UTF-8 text"),
-])
+@pytest.mark.parametrize(
+    "name, content, args, fragment",
+    [
+        ("c.toml", b"\xef\xbb\xbfseed = 1\n", ["generate", "--config"], "starts with a byte-order mark"),
+        ("c.toml", b'seed = "\xff"\n', ["generate", "--config"], "is not UTF-8 text"),
+        ("c.toml", b"seed = -1\n", ["generate", "--config"], "'seed' must be a whole number from 0"),
+        ("c.toml", b"[window]\ndays = 100000000\n", ["generate", "--config"], "'window.days' must be from 1 to 3,660"),
+        (
+            "c.toml",
+            b'[window]\nstart = "1900-01-01"\n',
+            ["generate", "--config"],
+            "'window.start' must not be before 1970",
+        ),
+        ("w.toml", b"statuses = 5\n", ["generate", "--workflow"], "'statuses' must be a table"),
+        ("w.toml", b"keywords = 5\n", ["generate", "--workflow"], "'keywords' must be a table"),
+        ("w.toml", b"\xef\xbb\xbf[statuses]\n", ["generate", "--workflow"], "starts with a byte-order mark"),
+        ("t.toml", b"risk = 5\n", ["--export", "report", "--thresholds"], "'risk' must be a table"),
+        (
+            "t.toml",
+            b"[risk]\nwip_overload_warning = nan\n",
+            ["--export", "report", "--thresholds"],
+            "must be a finite, non-negative number",
+        ),
+        (
+            "t.toml",
+            b"[risk]\nwip_overload_warning = inf\n",
+            ["--export", "report", "--thresholds"],
+            "must be a finite, non-negative number",
+        ),
+        ("t.toml", b"\xff\xfe[risk]\n", ["--export", "report", "--thresholds"], "is not UTF-8 text"),
+    ],
+)
 def test_bad_files_are_one_line(run, tmp_path, demo_db, name, content, args, fragment):
     path = tmp_path / name
     path.write_bytes(content)
@@ -106,10 +136,13 @@ def test_bad_files_are_one_line(run, tmp_path, demo_db, name, content, args, fra
 def test_bad_command_lines_are_one_line(run, tmp_path, monkeypatch):
     one_line(run("generate", "--seed", "-5", "--db", tmp_path / "w.duckdb"), "--seed")
     monkeypatch.setenv("JIRA_API_TOKEN", "x")
-    one_line(run("ingest", "jira", "--url", "not a url", "--jql", "x", "--db", tmp_path / "w.duckdb"),
-             "http:// or https://")
-    one_line(run("ingest", "jira", "--url", "ftp://jira.example.com", "--jql", "x", "--db", tmp_path / "w.duckdb"),
-             "http:// or https://")
+    one_line(
+        run("ingest", "jira", "--url", "not a url", "--jql", "x", "--db", tmp_path / "w.duckdb"), "http:// or https://"
+    )
+    one_line(
+        run("ingest", "jira", "--url", "ftp://jira.example.com", "--jql", "x", "--db", tmp_path / "w.duckdb"),
+        "http:// or https://",
+    )
     assert not (tmp_path / "w.duckdb").exists()
 
 
@@ -117,7 +150,9 @@ def test_a_folder_called_jira_does_not_hide_the_live_source(run, tmp_path, monke
     monkeypatch.chdir(tmp_path)
     (tmp_path / "jira").mkdir()
     monkeypatch.setenv("JIRA_API_TOKEN", "x")
-    one_line(run("ingest", "jira", "--url", "ftp://x", "--jql", "x", "--db", tmp_path / "w.duckdb"), "http:// or https://")
+    one_line(
+        run("ingest", "jira", "--url", "ftp://x", "--jql", "x", "--db", tmp_path / "w.duckdb"), "http:// or https://"
+    )
     (tmp_path / "jira" / "a.json").write_text(json.dumps(done_issue(1, "A-1")))
     assert run("ingest", "jira", "--db", tmp_path / "w.duckdb").code == 0  # without --url it is the folder
 

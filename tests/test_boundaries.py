@@ -1,7 +1,7 @@
 """The boundaries the flow rules draw, each pinned by a hand-worked case: move one `<` to
 `<=`, one weight or one cut-off, and a test here fails."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tests.eventlog import EventLog
 from tests.test_models import LIFECYCLE, built, one, rows
@@ -10,12 +10,20 @@ from warehouse.semantics.workflow import Workflow
 
 
 def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def test_a_move_from_done_to_an_unmapped_status_is_not_a_reopen():
-    log = EventLog().issue(1, "2025-10-01T00:00:00Z").path(
-        1, ("In Progress", "2025-10-02T00:00:00Z"), ("Done", "2025-10-03T00:00:00Z"), ("Limbo", "2025-10-04T00:00:00Z"))
+    log = (
+        EventLog()
+        .issue(1, "2025-10-01T00:00:00Z")
+        .path(
+            1,
+            ("In Progress", "2025-10-02T00:00:00Z"),
+            ("Done", "2025-10-03T00:00:00Z"),
+            ("Limbo", "2025-10-04T00:00:00Z"),
+        )
+    )
     con = built(log)
     assert one(con, LIFECYCLE, 1)["reopen_count"] == 0
     assert rows(con, "SELECT count(*) FROM fct_status_periods WHERE is_reopen") == [(0,)]
@@ -24,9 +32,13 @@ def test_a_move_from_done_to_an_unmapped_status_is_not_a_reopen():
 def test_periods_are_half_open_for_percentiles_and_blocked_share():
     log = EventLog(as_of="2025-10-20T00:00:00Z")
     # done exactly at the period's start (counts): 72 h, never blocked
-    log.issue(1, "2025-10-01T00:00:00Z").path(1, ("In Progress", "2025-10-02T00:00:00Z"), ("Done", "2025-10-05T00:00:00Z"))
+    log.issue(1, "2025-10-01T00:00:00Z").path(
+        1, ("In Progress", "2025-10-02T00:00:00Z"), ("Done", "2025-10-05T00:00:00Z")
+    )
     # done exactly at its end (does not count): 216 h, 24 h of it blocked
-    log.issue(2, "2025-10-01T00:00:00Z").path(2, ("In Progress", "2025-10-03T00:00:00Z"), ("Done", "2025-10-12T00:00:00Z"))
+    log.issue(2, "2025-10-01T00:00:00Z").path(
+        2, ("In Progress", "2025-10-03T00:00:00Z"), ("Done", "2025-10-12T00:00:00Z")
+    )
     log.blockers.append((2, "2025-10-04T00:00:00Z", "2025-10-05T00:00:00Z", "2025-10-04T00:00:00Z"))
     con = built(log)
     start, end = utc("2025-10-05T00:00:00"), utc("2025-10-12T00:00:00")
@@ -40,14 +52,22 @@ def test_nested_windows_are_one_island_and_touching_windows_merge():
     log = EventLog(as_of="2025-10-31T00:00:00Z")
     for issue in (1, 2):
         log.issue(issue, "2025-10-01T00:00:00Z").path(
-            issue, ("In Progress", "2025-10-01T00:00:00Z"), ("Done", "2025-10-30T00:00:00Z"))
+            issue, ("In Progress", "2025-10-01T00:00:00Z"), ("Done", "2025-10-30T00:00:00Z")
+        )
     # issue 1: A [10-02, 10-09] (168 h) holds B [10-03, 10-04] and C [10-05, 10-06]: 168 h, not 192 h
-    log.blockers += [(1, f"2025-10-0{s}T00:00:00Z", f"2025-10-0{e}T00:00:00Z", f"2025-10-0{s}T00:00:00Z")
-                     for s, e in ((2, 9), (3, 4), (5, 6))]
+    log.blockers += [
+        (1, f"2025-10-0{s}T00:00:00Z", f"2025-10-0{e}T00:00:00Z", f"2025-10-0{s}T00:00:00Z")
+        for s, e in ((2, 9), (3, 4), (5, 6))
+    ]
     # issue 2: [10-02, 10-03] touches [10-03, 10-04]; [10-10, 10-11] stands apart: 2 blocks, not 3
-    log.blockers += [(2, s, e, s) for s, e in (("2025-10-02T00:00:00Z", "2025-10-03T00:00:00Z"),
-                                               ("2025-10-03T00:00:00Z", "2025-10-04T00:00:00Z"),
-                                               ("2025-10-10T00:00:00Z", "2025-10-11T00:00:00Z"))]
+    log.blockers += [
+        (2, s, e, s)
+        for s, e in (
+            ("2025-10-02T00:00:00Z", "2025-10-03T00:00:00Z"),
+            ("2025-10-03T00:00:00Z", "2025-10-04T00:00:00Z"),
+            ("2025-10-10T00:00:00Z", "2025-10-11T00:00:00Z"),
+        )
+    ]
     con = built(log)
     assert one(con, LIFECYCLE, 1)["blocked_hours"] == 168
     assert one(con, LIFECYCLE, 2)["blocked_hours"] == 72
@@ -56,21 +76,32 @@ def test_nested_windows_are_one_island_and_touching_windows_merge():
 
 def test_a_blocker_is_logged_late_only_after_24_hours():
     log = EventLog().issue(1, "2025-10-01T00:00:00Z").path(1, ("In Progress", "2025-10-01T00:00:00Z"))
-    log.blockers += [(1, "2025-10-02T00:00:00Z", "2025-10-02T06:00:00Z", "2025-10-03T00:00:00Z"),  # 24 h: on time
-                     (1, "2025-10-04T00:00:00Z", "2025-10-04T06:00:00Z", "2025-10-05T06:00:00Z")]  # 30 h: late
+    log.blockers += [
+        (1, "2025-10-02T00:00:00Z", "2025-10-02T06:00:00Z", "2025-10-03T00:00:00Z"),  # 24 h: on time
+        (1, "2025-10-04T00:00:00Z", "2025-10-04T06:00:00Z", "2025-10-05T06:00:00Z"),
+    ]  # 30 h: late
     con = built(log)
     assert rows(con, "SELECT blocked_start, is_late_logged FROM stg_blockers ORDER BY 1") == [
-        (utc("2025-10-02T00:00:00"), False), (utc("2025-10-04T00:00:00"), True)]
+        (utc("2025-10-02T00:00:00"), False),
+        (utc("2025-10-04T00:00:00"), True),
+    ]
 
 
 def test_the_triage_score_weighs_each_term_as_its_rule_says():
     log = EventLog(as_of="2025-10-21T00:00:00Z")
     # the team's SLE: its only delivered item took 48 h
-    log.issue(1, "2025-10-01T00:00:00Z").path(1, ("In Progress", "2025-10-01T00:00:00Z"), ("Done", "2025-10-03T00:00:00Z"))
+    log.issue(1, "2025-10-01T00:00:00Z").path(
+        1, ("In Progress", "2025-10-01T00:00:00Z"), ("Done", "2025-10-03T00:00:00Z")
+    )
     # active since 10-10 (age 264 h = 5.5 SLEs), reopened twice, in its status since 10-14 (one week)
     log.issue(2, "2025-10-09T00:00:00Z").path(
-        2, ("In Progress", "2025-10-10T00:00:00Z"), ("Done", "2025-10-11T00:00:00Z"), ("In Progress", "2025-10-12T00:00:00Z"),
-        ("Done", "2025-10-13T00:00:00Z"), ("In Progress", "2025-10-14T00:00:00Z"))
+        2,
+        ("In Progress", "2025-10-10T00:00:00Z"),
+        ("Done", "2025-10-11T00:00:00Z"),
+        ("In Progress", "2025-10-12T00:00:00Z"),
+        ("Done", "2025-10-13T00:00:00Z"),
+        ("In Progress", "2025-10-14T00:00:00Z"),
+    )
     con = built(log)
     page, total = metrics.triage(con)
     assert total == 1

@@ -138,13 +138,17 @@ def test_rebuild_keeps_raw_data_and_applies_a_new_workflow(run, tmp_path, demo_d
     result = run("build", "--db", db, "--workflow", wf)
     assert result.code == 0, result
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("SELECT canonical_status FROM stg_status_map WHERE team = 'FREYA' AND raw_status = 'Review'").fetchone() == ("in_progress",)
+    assert con.execute(
+        "SELECT canonical_status FROM stg_status_map WHERE team = 'FREYA' AND raw_status = 'Review'"
+    ).fetchone() == ("in_progress",)
     assert con.execute("SELECT count(*) FROM raw_issues").fetchone() == (1200,)
     con.close()
     # the stored workflow is used again by a plain rebuild
     assert run("build", "--db", db).code == 0
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("SELECT canonical_status FROM stg_status_map WHERE team = 'FREYA' AND raw_status = 'Review'").fetchone() == ("in_progress",)
+    assert con.execute(
+        "SELECT canonical_status FROM stg_status_map WHERE team = 'FREYA' AND raw_status = 'Review'"
+    ).fetchone() == ("in_progress",)
     con.close()
 
 
@@ -161,8 +165,11 @@ def test_quiet_when_piped(tmp_path):
     import sys
 
     db = tmp_path / "w.duckdb"
-    result = subprocess.run([sys.executable, "-c", "from heimdall_tui.cli import main; main()", "generate",
-                             "--db", str(db)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", "from heimdall_tui.cli import main; main()", "generate", "--db", str(db)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -174,9 +181,12 @@ def test_the_warehouse_and_generator_never_import_textual():
     import subprocess
     import sys
 
-    code = ("import sys, generator.run, generator.simulate, warehouse.engine.pipeline, warehouse.sources.files, warehouse.metrics; "
-            "import warehouse.engine.registry; warehouse.engine.registry.discover(); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'textual_plotext', 'heimdall_tui')))")
+    code = (
+        "import sys, generator.run, generator.simulate, warehouse.engine.pipeline, warehouse.sources.files; "
+        "import warehouse.metrics, warehouse.risks, warehouse.report; "
+        "import warehouse.engine.registry; warehouse.engine.registry.discover(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'textual_plotext', 'heimdall_tui')))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 

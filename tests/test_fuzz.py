@@ -22,8 +22,13 @@ from warehouse.sources.contract import OPTIONAL_COLUMNS, RAW_TABLES
 
 # FUZZ_EXAMPLES=500 for a longer, randomised hunt; the suite runs a fixed, quick sample.
 EXAMPLES = os.environ.get("FUZZ_EXAMPLES")
-FUZZ = settings(max_examples=int(EXAMPLES or 30), deadline=None, derandomize=not EXAMPLES, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(EXAMPLES or 30),
+    deadline=None,
+    derandomize=not EXAMPLES,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 TIMES = st.one_of(
     st.datetimes().map(lambda d: d.isoformat()),  # years 1 to 9999, no offset
@@ -31,7 +36,7 @@ TIMES = st.one_of(
     st.sampled_from(["2025-10-02T00:00:00Z", "2025-10-26 02:30:00+02", "", "yesterday", "2025-13-40", "0", "NaT"]),
 )
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
-VALUES = st.one_of(TEXT, st.integers(-2**70, 2**70).map(str), TIMES, st.sampled_from(["", "NULL", "1", "-1", "1e9"]))
+VALUES = st.one_of(TEXT, st.integers(-(2**70), 2**70).map(str), TIMES, st.sampled_from(["", "NULL", "1", "-1", "1e9"]))
 
 
 def invoke(capsys, *args) -> tuple[int, str]:
@@ -78,12 +83,29 @@ def header(table: str) -> list[str]:
 
 def rows_for(table: str):
     columns = header(table)
-    good = {"raw_issues": ["1", "VAL-1", "VALHALLA", "AEGIR", "Story", "P2", "2025-10-01T00:00:00Z", "", "ann",
-                           "bob", "3", "x"],
-            "raw_transitions": ["1", "1", "To Do", "In Progress", "2025-10-02T00:00:00Z", "ann"]}[table]
+    good = {
+        "raw_issues": [
+            "1",
+            "VAL-1",
+            "VALHALLA",
+            "AEGIR",
+            "Story",
+            "P2",
+            "2025-10-01T00:00:00Z",
+            "",
+            "ann",
+            "bob",
+            "3",
+            "x",
+        ],
+        "raw_transitions": ["1", "1", "To Do", "In Progress", "2025-10-02T00:00:00Z", "ann"],
+    }[table]
     # each row: a good row with some fields replaced by anything at all
-    return st.lists(st.lists(st.tuples(st.integers(0, len(columns) - 1), VALUES), max_size=3)
-                    .map(lambda edits: _edit(good, edits)), min_size=1, max_size=6)
+    return st.lists(
+        st.lists(st.tuples(st.integers(0, len(columns) - 1), VALUES), max_size=3).map(lambda edits: _edit(good, edits)),
+        min_size=1,
+        max_size=6,
+    )
 
 
 def _edit(row: list[str], edits) -> list[str]:
@@ -113,33 +135,69 @@ def _nested(inner):
     return st.one_of(st.lists(inner, max_size=3), st.dictionaries(TEXT, inner, max_size=3))
 
 
-JSONISH = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-2**40, 2**40), TEXT, TIMES), _nested,
-                       max_leaves=6)
+JSONISH = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40), TEXT, TIMES), _nested, max_leaves=6
+)
 
 
 @st.composite
 def jira_issue(draw, iid: int):
-    history = st.fixed_dictionaries({
-        "id": st.one_of(st.integers(1, 10**6).map(str), JSONISH),
-        "created": st.one_of(TIMES, JSONISH),
-        "items": st.one_of(st.lists(st.fixed_dictionaries({
-            "field": st.sampled_from(["status", "Flagged", "Sprint", "Workflow", "resolution"]),
-            "fieldId": st.sampled_from(["status", "customfield_10021", "customfield_10020", None]),
-            "from": st.one_of(st.none(), TEXT), "fromString": st.one_of(st.none(), TEXT),
-            "to": st.one_of(st.none(), TEXT), "toString": st.one_of(st.none(), TEXT)}), max_size=3), JSONISH)})
-    fields = draw(st.fixed_dictionaries({
-        "created": st.one_of(TIMES, JSONISH), "updated": st.one_of(TIMES, JSONISH),
-        "status": st.one_of(st.fixed_dictionaries({"id": TEXT, "name": TEXT, "statusCategory": st.fixed_dictionaries(
-            {"key": st.sampled_from(["new", "indeterminate", "done", "undefined"])})}), JSONISH),
-        "issuetype": st.one_of(st.fixed_dictionaries({"name": TEXT, "subtask": st.booleans()}), JSONISH),
-        "resolution": st.one_of(st.none(), st.fixed_dictionaries({"name": TEXT}), JSONISH),
-        "project": st.one_of(st.fixed_dictionaries({"key": TEXT}), JSONISH),
-        "customfield_10020": st.one_of(st.none(), JSONISH),
-    }))
-    return {"id": draw(st.one_of(st.just(str(iid)), JSONISH)), "key": draw(st.one_of(st.just(f"F-{iid}"), JSONISH)),
-            "fields": fields,
-            "changelog": draw(st.one_of(st.fixed_dictionaries({"total": st.integers(0, 5),
-                                                               "histories": st.lists(history, max_size=3)}), JSONISH))}
+    history = st.fixed_dictionaries(
+        {
+            "id": st.one_of(st.integers(1, 10**6).map(str), JSONISH),
+            "created": st.one_of(TIMES, JSONISH),
+            "items": st.one_of(
+                st.lists(
+                    st.fixed_dictionaries(
+                        {
+                            "field": st.sampled_from(["status", "Flagged", "Sprint", "Workflow", "resolution"]),
+                            "fieldId": st.sampled_from(["status", "customfield_10021", "customfield_10020", None]),
+                            "from": st.one_of(st.none(), TEXT),
+                            "fromString": st.one_of(st.none(), TEXT),
+                            "to": st.one_of(st.none(), TEXT),
+                            "toString": st.one_of(st.none(), TEXT),
+                        }
+                    ),
+                    max_size=3,
+                ),
+                JSONISH,
+            ),
+        }
+    )
+    fields = draw(
+        st.fixed_dictionaries(
+            {
+                "created": st.one_of(TIMES, JSONISH),
+                "updated": st.one_of(TIMES, JSONISH),
+                "status": st.one_of(
+                    st.fixed_dictionaries(
+                        {
+                            "id": TEXT,
+                            "name": TEXT,
+                            "statusCategory": st.fixed_dictionaries(
+                                {"key": st.sampled_from(["new", "indeterminate", "done", "undefined"])}
+                            ),
+                        }
+                    ),
+                    JSONISH,
+                ),
+                "issuetype": st.one_of(st.fixed_dictionaries({"name": TEXT, "subtask": st.booleans()}), JSONISH),
+                "resolution": st.one_of(st.none(), st.fixed_dictionaries({"name": TEXT}), JSONISH),
+                "project": st.one_of(st.fixed_dictionaries({"key": TEXT}), JSONISH),
+                "customfield_10020": st.one_of(st.none(), JSONISH),
+            }
+        )
+    )
+    return {
+        "id": draw(st.one_of(st.just(str(iid)), JSONISH)),
+        "key": draw(st.one_of(st.just(f"F-{iid}"), JSONISH)),
+        "fields": fields,
+        "changelog": draw(
+            st.one_of(
+                st.fixed_dictionaries({"total": st.integers(0, 5), "histories": st.lists(history, max_size=3)}), JSONISH
+            )
+        ),
+    }
 
 
 @FUZZ

@@ -41,8 +41,21 @@ def test_defaults_reproduce_the_original_scenario(demo):
     sprint_days = (demo.sprints["end_at"] - demo.sprints["start_at"]).dt.total_days().unique().to_list()
     assert sprint_days == [14]
     statuses = set(demo.transitions["to_status"].unique())
-    for name in ("To Do", "In Progress", "In Review", "QA", "Done", "Blocked", "Doing", "Review", "Shipped",
-                 "Impeded", "Dev", "Test", "Complete"):
+    for name in (
+        "To Do",
+        "In Progress",
+        "In Review",
+        "QA",
+        "Done",
+        "Blocked",
+        "Doing",
+        "Review",
+        "Shipped",
+        "Impeded",
+        "Dev",
+        "Test",
+        "Complete",
+    ):
         assert name in statuses or name in set(demo.transitions["from_status"].unique())
 
 
@@ -89,7 +102,9 @@ def test_lifecycles_make_sense(big):
     write_meta(con, source="generator", as_of=big.as_of)
     build_models(con)
     assert [r.test.name for r in run_tests(con) if not r.passed] == []
-    life = one(con, """
+    life = one(
+        con,
+        """
         SELECT count(*) AS n,
                count(*) FILTER (WHERE is_done) AS done,
                count(*) FILTER (WHERE is_active) AS active,
@@ -97,24 +112,35 @@ def test_lifecycles_make_sense(big):
                count(*) FILTER (WHERE reopen_count > 0 AND is_done) AS reopened_done,
                count(*) FILTER (WHERE is_done AND issue_id NOT IN (
                    SELECT issue_id FROM fct_status_periods WHERE canonical_status = 'in_progress')) AS skipped
-        FROM fct_issue_lifecycle""")
+        FROM fct_issue_lifecycle""",
+    )
     assert life["active"] < 0.12 * life["n"]  # no "everything stuck in review"
     assert life["in_review"] < 0.04 * life["n"]
     assert rate(life["reopened_done"], life["done"]) == pytest.approx(0.10, abs=0.02)
     assert rate(life["skipped"], life["done"]) == pytest.approx(0.06, abs=0.015)
     # after a done the only move is a reopen into active work
-    out_of_done = one(con, "SELECT count(*) FILTER (WHERE canonical_status NOT IN ('in_progress', 'blocked')) AS bad, "
-                           "count(*) AS n FROM fct_status_periods WHERE previous_status = 'done' AND canonical_status <> 'done'")
+    out_of_done = one(
+        con,
+        "SELECT count(*) FILTER (WHERE canonical_status NOT IN ('in_progress', 'blocked')) AS bad, "
+        "count(*) AS n FROM fct_status_periods WHERE previous_status = 'done' AND canonical_status <> 'done'",
+    )
     assert out_of_done["n"] > 0 and out_of_done["bad"] == 0
     # some work is still open, some abandoned (no change for over a month)
-    stale = one(con, "SELECT count(*) AS n FROM fct_wip_current WHERE canonical_status IN ('in_progress', 'review', 'blocked') "
-                     "AND time_in_current_status_hours > 30 * 24")
+    stale = one(
+        con,
+        "SELECT count(*) AS n FROM fct_wip_current WHERE canonical_status IN ('in_progress', 'review', 'blocked') "
+        "AND time_in_current_status_hours > 30 * 24",
+    )
     assert stale["n"] > 0
     # Little's law over the steady middle of the window: mean WIP ~ throughput rate x mean cycle time
-    little = one(con, """
-        SELECT (SELECT avg(wip_count) FROM fct_wip_daily WHERE day BETWEEN DATE '2025-11-01' AND DATE '2025-12-31') AS wip,
+    little = one(
+        con,
+        """
+        SELECT (SELECT avg(wip_count) FROM fct_wip_daily
+                WHERE day BETWEEN DATE '2025-11-01' AND DATE '2025-12-31') AS wip,
                (SELECT count(*) / 61.0 * avg(cycle_time_hours) / 24 FROM fct_issue_lifecycle
-                WHERE done_at >= '2025-11-01' AND done_at < '2026-01-01') AS predicted""")
+                WHERE done_at >= '2025-11-01' AND done_at < '2026-01-01') AS predicted""",
+    )
     assert little["wip"] == pytest.approx(little["predicted"], rel=0.3)
 
 
@@ -127,14 +153,17 @@ def test_the_late_window_degradation_is_real(big):
     con.register("issues", ArrowStream(big.issues))
     con.register("transitions", ArrowStream(big.transitions))
     as_of = big.as_of
-    weekly = con.execute("""
+    weekly = con.execute(
+        """
         WITH done AS (
             SELECT t.issue_id, i.team, max(t.changed_at) AS done_at
             FROM transitions t JOIN issues i USING (issue_id)
             WHERE t.to_status IN ('Done', 'Shipped', 'Complete') GROUP BY ALL)
         SELECT floor(epoch(? - done_at) / (7 * 86400)) AS weeks_ago, count(*) AS n,
                count(*) FILTER (WHERE team = 'FREYA') AS freya
-        FROM done GROUP BY 1 ORDER BY 1""", [as_of]).fetchall()
+        FROM done GROUP BY 1 ORDER BY 1""",
+        [as_of],
+    ).fetchall()
     by_week = {int(w): (n, f) for w, n, f in weekly}
     last, trailing = by_week[0], [by_week[w] for w in (2, 3, 4, 5)]
     assert last[1] == 0  # the outage team ships nothing in the last week
@@ -148,8 +177,9 @@ def test_an_outage_is_logged_as_an_open_blocker(demo):
 
 def test_config_file_overrides_defaults(tmp_path):
     path = tmp_path / "scenario.toml"
-    path.write_text('issues = 50\nseed = 3\n[window]\ndays = 30\n[rates]\nreopen = 0.5\n'
-                    '[degradation]\nenabled = false\n')
+    path.write_text(
+        "issues = 50\nseed = 3\n[window]\ndays = 30\n[rates]\nreopen = 0.5\n[degradation]\nenabled = false\n"
+    )
     cfg = config.load(path)
     assert (cfg["issues"], cfg["seed"], cfg["window"]["days"], cfg["rates"]["reopen"]) == (50, 3, 30, 0.5)
     assert cfg["rates"]["duplicates"] == 0.03  # untouched defaults stay
@@ -160,24 +190,32 @@ def test_config_file_overrides_defaults(tmp_path):
 
 def test_config_can_replace_the_teams(tmp_path):
     path = tmp_path / "teams.toml"
-    path.write_text('[teams.ODIN]\ncapacity = 2\n[teams.ODIN.statuses]\ntodo = "Open"\nin_progress = "Working"\n'
-                    'review = "Checking"\ndone = "Closed"\nblocked = "Stuck"\n[degradation]\nteam = "ODIN"\n')
+    path.write_text(
+        '[teams.ODIN]\ncapacity = 2\n[teams.ODIN.statuses]\ntodo = "Open"\nin_progress = "Working"\n'
+        'review = "Checking"\ndone = "Closed"\nblocked = "Stuck"\n[degradation]\nteam = "ODIN"\n'
+    )
     raw = simulate(config.load(path, issues=200))
     assert raw.issues["team"].unique().to_list() == ["ODIN"]
     assert "Working" in set(raw.transitions["to_status"])
 
 
-@pytest.mark.parametrize("text, message", [
-    ("colour = 'red'", "unknown key 'colour'"),
-    ("[rates]\nreopenn = 0.1", "unknown key 'rates.reopenn'"),
-    ("issues = 'many'", "'issues' must be an integer"),
-    ("[rates]\nreopen = 2", "'rates.reopen' must be between 0 and 1"),
-    ("[window]\nstart = 'soon'", "'window.start' must be a date"),
-    ("[teams.X]\ncapacity = 1", "'teams.X.statuses' is required"),
-    ("[teams.X.statuses]\ntodo='a'\nin_progress='b'\nreview='c'\ndone='d'", "'teams.X.statuses.blocked' is required"),
-    ("[degradation]\nteam = 'LOKI'", "'degradation.team' names 'LOKI'"),
-    ("issues = [", "invalid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("colour = 'red'", "unknown key 'colour'"),
+        ("[rates]\nreopenn = 0.1", "unknown key 'rates.reopenn'"),
+        ("issues = 'many'", "'issues' must be an integer"),
+        ("[rates]\nreopen = 2", "'rates.reopen' must be between 0 and 1"),
+        ("[window]\nstart = 'soon'", "'window.start' must be a date"),
+        ("[teams.X]\ncapacity = 1", "'teams.X.statuses' is required"),
+        (
+            "[teams.X.statuses]\ntodo='a'\nin_progress='b'\nreview='c'\ndone='d'",
+            "'teams.X.statuses.blocked' is required",
+        ),
+        ("[degradation]\nteam = 'LOKI'", "'degradation.team' names 'LOKI'"),
+        ("issues = [", "invalid TOML"),
+    ],
+)
 def test_an_invalid_config_names_the_bad_key(tmp_path, text, message):
     path = tmp_path / "bad.toml"
     path.write_text(text)

@@ -39,12 +39,16 @@ def test_an_export_of_a_warehouse_ingests_to_the_same_facts(run, tmp_path, demo_
     db = tmp_path / "ingested.duckdb"
     result = run("ingest", folder, "--db", db, "--as-of", "2026-01-29")
     assert result.code == 0, result
-    query = ("SELECT issue_id, done_at, cycle_time_hours, lead_time_hours, blocked_hours, reopen_count, current_status "
-             "FROM fct_issue_lifecycle ORDER BY issue_id")
+    query = (
+        "SELECT issue_id, done_at, cycle_time_hours, lead_time_hours, blocked_hours, reopen_count, current_status "
+        "FROM fct_issue_lifecycle ORDER BY issue_id"
+    )
     a, b = duckdb.connect(str(demo_db), read_only=True), duckdb.connect(str(db), read_only=True)
     assert a.execute(query).fetchall() == b.execute(query).fetchall()
-    assert a.execute("SELECT * FROM raw_transitions ORDER BY 1").fetchall() == \
-        b.execute("SELECT * FROM raw_transitions ORDER BY 1").fetchall()  # source_hash kept as given
+    assert (
+        a.execute("SELECT * FROM raw_transitions ORDER BY 1").fetchall()
+        == b.execute("SELECT * FROM raw_transitions ORDER BY 1").fetchall()
+    )  # source_hash kept as given
     assert b.execute("SELECT source, skipped_rows FROM meta").fetchone() == ("ingest", 0)
 
 
@@ -64,8 +68,12 @@ def test_as_of_defaults_to_the_latest_event(run, tmp_path):
 def test_offsets_across_dst_in_a_csv(run, tmp_path):
     folder = tmp_path / "in"
     write(folder, "raw_issues", "1,VAL-1,VALHALLA,AEGIR,Story,P2,2025-10-24T09:00:00+02:00,,ann,bob,,x,")
-    write(folder, "raw_transitions", "1,1,To Do,In Progress,2025-10-25T10:00:00+02:00,ann,",
-          "2,1,In Progress,Done,2025-10-27T10:00:00+01:00,ann,")
+    write(
+        folder,
+        "raw_transitions",
+        "1,1,To Do,In Progress,2025-10-25T10:00:00+02:00,ann,",
+        "2,1,In Progress,Done,2025-10-27T10:00:00+01:00,ann,",
+    )
     db = tmp_path / "w.duckdb"
     assert run("ingest", folder, "--db", db, "--as-of", "2025-11-01").code == 0
     con = duckdb.connect(str(db), read_only=True)
@@ -74,16 +82,22 @@ def test_offsets_across_dst_in_a_csv(run, tmp_path):
 
 def bad_folder(tmp_path):
     folder = tmp_path / "bad"
-    write(folder, "raw_issues",
-          "1,VAL-1,VALHALLA,AEGIR,Story,P2,2025-10-01T00:00:00Z,,ann,bob,3,ok,",
-          ",VAL-2,VALHALLA,AEGIR,Story,P2,2025-10-01T00:00:00Z,,ann,bob,3,no key,",
-          "3,VAL-3,VALHALLA,AEGIR,Story,P2,yesterday,,ann,bob,3,bad time,",
-          "4,VAL-4,VALHALLA,AEGIR,Story,P2,2025-10-01T00:00:00Z,,ann,bob,lots,bad estimate,")
-    write(folder, "raw_transitions",
-          "1,1,To Do,In Progress,2025-10-02T00:00:00Z,ann,",
-          "2,99,To Do,In Progress,2025-10-02T00:00:00Z,ann,",
-          "3,3,To Do,In Progress,2025-10-02T00:00:00Z,ann,",
-          "1,1,In Progress,Done,2025-10-03T00:00:00Z,ann,")
+    write(
+        folder,
+        "raw_issues",
+        "1,VAL-1,VALHALLA,AEGIR,Story,P2,2025-10-01T00:00:00Z,,ann,bob,3,ok,",
+        ",VAL-2,VALHALLA,AEGIR,Story,P2,2025-10-01T00:00:00Z,,ann,bob,3,no key,",
+        "3,VAL-3,VALHALLA,AEGIR,Story,P2,yesterday,,ann,bob,3,bad time,",
+        "4,VAL-4,VALHALLA,AEGIR,Story,P2,2025-10-01T00:00:00Z,,ann,bob,lots,bad estimate,",
+    )
+    write(
+        folder,
+        "raw_transitions",
+        "1,1,To Do,In Progress,2025-10-02T00:00:00Z,ann,",
+        "2,99,To Do,In Progress,2025-10-02T00:00:00Z,ann,",
+        "3,3,To Do,In Progress,2025-10-02T00:00:00Z,ann,",
+        "1,1,In Progress,Done,2025-10-03T00:00:00Z,ann,",
+    )
     return folder
 
 

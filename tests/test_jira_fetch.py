@@ -15,17 +15,30 @@ import warehouse.sources.jira.fetch as jf
 from tests.test_jira import STATUSES, history, issue, status
 
 ISSUES = [
-    issue(201, "LIVE-1", "2025-10-01T00:00:00.000+0000", "Done",
-          history(1, "2025-10-02T00:00:00.000+0000", status("To Do", "In Progress")),
-          history(2, "2025-10-04T00:00:00.000+0000", status("In Progress", "Done")), category="done"),
-    issue(202, "LIVE-2", "2025-10-01T00:00:00.000+0000", "In Progress",
-          history(3, "2025-10-03T00:00:00.000+0000", status("To Do", "In Progress"))),
+    issue(
+        201,
+        "LIVE-1",
+        "2025-10-01T00:00:00.000+0000",
+        "Done",
+        history(1, "2025-10-02T00:00:00.000+0000", status("To Do", "In Progress")),
+        history(2, "2025-10-04T00:00:00.000+0000", status("In Progress", "Done")),
+        category="done",
+    ),
+    issue(
+        202,
+        "LIVE-2",
+        "2025-10-01T00:00:00.000+0000",
+        "In Progress",
+        history(3, "2025-10-03T00:00:00.000+0000", status("To Do", "In Progress")),
+    ),
     issue(203, "LIVE-3", "2025-10-01T00:00:00.000+0000", "Done", category="done"),
 ]
 # LIVE-3's page embeds one of its three histories; the rest come from the changelog resource
-LONG = [history(4, "2025-10-02T00:00:00.000+0000", status("To Do", "In Progress")),
-        history(5, "2025-10-03T00:00:00.000+0000", status("In Progress", "Done")),
-        history(6, "2025-10-05T00:00:00.000+0000", status("Done", "Done"))]
+LONG = [
+    history(4, "2025-10-02T00:00:00.000+0000", status("To Do", "In Progress")),
+    history(5, "2025-10-03T00:00:00.000+0000", status("In Progress", "Done")),
+    history(6, "2025-10-05T00:00:00.000+0000", status("Done", "Done")),
+]
 ISSUES[2]["changelog"] = {"startAt": 0, "maxResults": 1, "total": 3, "histories": LONG[-1:]}
 AUTH = "Basic " + base64.b64encode(b"me@x.io:secret").decode()
 
@@ -74,7 +87,9 @@ class Jira(BaseHTTPRequestHandler):
         if url.path == "/rest/api/2/status":
             return self.reply(200, STATUSES)
         if url.path == "/rest/agile/1.0/board/7/configuration":
-            return self.reply(200, {"id": 7, "columnConfig": {"columns": [{"name": "To Do", "statuses": [{"id": "1"}]}]}})
+            return self.reply(
+                200, {"id": 7, "columnConfig": {"columns": [{"name": "To Do", "statuses": [{"id": "1"}]}]}}
+            )
         search = {"cloud": "/rest/api/3/search/jql", "server": "/rest/api/2/search"}[Jira.kind]
         if url.path in ("/rest/api/2/search", "/rest/api/3/search/jql") and url.path != search:
             return self.reply(410 if Jira.kind == "cloud" else 404, {"errorMessages": ["gone"]})
@@ -90,8 +105,9 @@ class Jira(BaseHTTPRequestHandler):
             return self.search_page(q)
         if url.path == "/rest/api/3/issue/203/changelog" and Jira.kind == "cloud":
             start = int(q["startAt"])
-            return self.reply(200, {"startAt": start, "total": 3, "values": LONG[start:start + 2],
-                                    "isLast": start + 2 >= 3})
+            return self.reply(
+                200, {"startAt": start, "total": 3, "values": LONG[start : start + 2], "isLast": start + 2 >= 3}
+            )
         if url.path == "/rest/api/2/issue/203" and Jira.kind == "server":
             return self.reply(200, {**ISSUES[2], "changelog": {"startAt": 0, "total": 3, "histories": LONG}})
         return self.reply(404, {"errorMessages": ["not found"]})
@@ -101,14 +117,20 @@ class Jira(BaseHTTPRequestHandler):
             if Jira.trouble == "repeat-token":
                 return self.reply(200, {"issues": ISSUES[:1], "nextPageToken": "same", "isLast": False})
             first = "nextPageToken" not in q
-            return self.reply(200, {"issues": ISSUES[:2] if first else ISSUES[2:], "isLast": not first,
-                                    **({"nextPageToken": "p2"} if first else {})})
+            return self.reply(
+                200,
+                {
+                    "issues": ISSUES[:2] if first else ISSUES[2:],
+                    "isLast": not first,
+                    **({"nextPageToken": "p2"} if first else {}),
+                },
+            )
         start = int(q["startAt"])
         if Jira.trouble == "ignore-start":
             return self.reply(200, {"startAt": 0, "maxResults": 2, "total": 3, "issues": ISSUES[:2]})
         if Jira.trouble == "no-total":
-            return self.reply(200, {"startAt": start, "maxResults": 2, "issues": ISSUES[start:start + 2]})
-        return self.reply(200, {"startAt": start, "maxResults": 2, "total": 3, "issues": ISSUES[start:start + 2]})
+            return self.reply(200, {"startAt": start, "maxResults": 2, "issues": ISSUES[start : start + 2]})
+        return self.reply(200, {"startAt": start, "maxResults": 2, "total": 3, "issues": ISSUES[start : start + 2]})
 
 
 def serve():
@@ -174,11 +196,14 @@ def test_a_redirect_elsewhere_never_carries_the_credentials(run, jira, tmp_path)
     assert "secret" not in result.err and "Traceback" not in result.err
 
 
-@pytest.mark.parametrize("kind, trouble, fragment", [
-    ("cloud", "repeat-token", "repeated a page token"),
-    ("server", "ignore-start", "ignored startAt=2"),
-    ("server", "no-total", "has no total"),
-])
+@pytest.mark.parametrize(
+    "kind, trouble, fragment",
+    [
+        ("cloud", "repeat-token", "repeated a page token"),
+        ("server", "ignore-start", "ignored startAt=2"),
+        ("server", "no-total", "has no total"),
+    ],
+)
 def test_runaway_pagination_stops_with_one_line(run, jira, tmp_path, kind, trouble, fragment):
     url, _ = jira
     Jira.kind, Jira.trouble = kind, trouble
@@ -196,11 +221,14 @@ def test_a_page_limit_stops_the_fetch(run, jira, tmp_path, monkeypatch):
     assert result.code == 2 and "more than 1 pages; narrow the JQL" in result.err, result
 
 
-@pytest.mark.parametrize("args, env, fragment", [
-    (["--jql", "bad = 1"], {}, "rejected: Error in the JQL Query: 'bad' is not a field"),
-    (["--jql", "project = LIVE"], {"JIRA_API_TOKEN": "wrong"}, "not authorised"),
-    (["--jql", "project = LIVE"], {"JIRA_API_TOKEN": ""}, "set $JIRA_API_TOKEN"),
-])
+@pytest.mark.parametrize(
+    "args, env, fragment",
+    [
+        (["--jql", "bad = 1"], {}, "rejected: Error in the JQL Query: 'bad' is not a field"),
+        (["--jql", "project = LIVE"], {"JIRA_API_TOKEN": "wrong"}, "not authorised"),
+        (["--jql", "project = LIVE"], {"JIRA_API_TOKEN": ""}, "set $JIRA_API_TOKEN"),
+    ],
+)
 def test_errors_are_one_line_and_write_nothing(run, jira, tmp_path, monkeypatch, args, env, fragment):
     url, _ = jira
     for key, value in env.items():
@@ -212,12 +240,15 @@ def test_errors_are_one_line_and_write_nothing(run, jira, tmp_path, monkeypatch,
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("given, fragment", [
-    ("https://me%40x.io:hunter2@jira.example.com", "must not contain credentials"),
-    ("ftp://jira.example.com", "http:// or https://"),
-    ("file:///etc/passwd", "http:// or https://"),
-    ("jira.example.com", "http:// or https://"),
-])
+@pytest.mark.parametrize(
+    "given, fragment",
+    [
+        ("https://me%40x.io:hunter2@jira.example.com", "must not contain credentials"),
+        ("ftp://jira.example.com", "http:// or https://"),
+        ("file:///etc/passwd", "http:// or https://"),
+        ("jira.example.com", "http:// or https://"),
+    ],
+)
 def test_only_plain_http_urls_without_credentials(run, tmp_path, monkeypatch, given, fragment):
     monkeypatch.setenv("JIRA_API_TOKEN", "secret")
     result = run("ingest", "jira", "--url", given, "--jql", "x", "--db", tmp_path / "w.duckdb")

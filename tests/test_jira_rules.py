@@ -3,7 +3,7 @@ migrations, incomplete changelogs, duplicates, several sites, bad records, --as-
 Hand-built cases with hand-worked answers, and the genuine samples against Jira's categories."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 import pytest
@@ -16,10 +16,16 @@ DONE = {"category": "done", "resolutiondate": "2025-10-05T00:00:00.000+0000"}
 
 
 def done_issue(iid, key, resolution="Done", **fields):
-    return issue(iid, key, "2025-10-01T00:00:00.000+0000", "Done",
-                 history(iid * 10, "2025-10-02T00:00:00.000+0000", status("To Do", "In Progress")),
-                 history(iid * 10 + 1, "2025-10-05T00:00:00.000+0000", status("In Progress", "Done")),
-                 resolution={"name": resolution} if resolution else None, **{**DONE, **fields})
+    return issue(
+        iid,
+        key,
+        "2025-10-01T00:00:00.000+0000",
+        "Done",
+        history(iid * 10, "2025-10-02T00:00:00.000+0000", status("To Do", "In Progress")),
+        history(iid * 10 + 1, "2025-10-05T00:00:00.000+0000", status("In Progress", "Done")),
+        resolution={"name": resolution} if resolution else None,
+        **{**DONE, **fields},
+    )
 
 
 def ingest(run, tmp_path, *docs, args=(), name="export"):
@@ -32,42 +38,69 @@ def ingest(run, tmp_path, *docs, args=(), name="export"):
     return run("ingest", folder, "--db", db, "--force", *args), db
 
 
-WEEK = (datetime(2025, 10, 1, tzinfo=timezone.utc), datetime(2025, 10, 8, tzinfo=timezone.utc))
+WEEK = (datetime(2025, 10, 1, tzinfo=UTC), datetime(2025, 10, 8, tzinfo=UTC))
 
 
-@pytest.mark.parametrize("name, category, state", [
-    ("Ready for Dev", None, "todo"), ("Ready for Development", None, "todo"),
-    ("Awaiting Code", "indeterminate", "in_progress"), ("Waiting for customer", "indeterminate", "in_progress"),
-    ("Awaiting Code", None, "unknown"), ("Under review", "new", "todo"), ("Pull Request Sent", None, "review"),
-    ("In PR", None, "review"), ("Code Review", None, "review"), ("In Progress", "indeterminate", "in_progress"),
-    ("Blocked - waiting QA", None, "blocked"), ("Dev Done", "indeterminate", "in_progress"),
-])
+@pytest.mark.parametrize(
+    "name, category, state",
+    [
+        ("Ready for Dev", None, "todo"),
+        ("Ready for Development", None, "todo"),
+        ("Awaiting Code", "indeterminate", "in_progress"),
+        ("Waiting for customer", "indeterminate", "in_progress"),
+        ("Awaiting Code", None, "unknown"),
+        ("Under review", "new", "todo"),
+        ("Pull Request Sent", None, "review"),
+        ("In PR", None, "review"),
+        ("Code Review", None, "review"),
+        ("In Progress", "indeterminate", "in_progress"),
+        ("Blocked - waiting QA", None, "blocked"),
+        ("Dev Done", "indeterminate", "in_progress"),
+    ],
+)
 def test_names_real_workflows_use(name, category, state):
     assert Workflow().resolve("T", name, category)[1] == state
 
 
 def test_a_status_maps_by_its_id_so_renamed_and_retired_names_still_map(run, tmp_path):
-    renamed = issue(1, "R-1", "2025-10-01T00:00:00.000+0000", "In Progress",
-                    # the changelog keeps the name the status had then; its id is the current one's
-                    history(1, "2025-10-02T00:00:00.000+0000",
-                            {**status("To Do", "In Progress"), "toString": "Doing (old name)"}))
+    renamed = issue(
+        1,
+        "R-1",
+        "2025-10-01T00:00:00.000+0000",
+        "In Progress",
+        # the changelog keeps the name the status had then; its id is the current one's
+        history(1, "2025-10-02T00:00:00.000+0000", {**status("To Do", "In Progress"), "toString": "Doing (old name)"}),
+    )
     result, db = ingest(run, tmp_path, renamed)
     assert result.code == 0, result
     con, issues = lifecycle(db)
     assert issues["R-1"]["current_status"] == "in_progress"
-    assert con.execute("SELECT mapped_by FROM stg_status_map WHERE raw_status = 'Doing (old name)'").fetchone() == \
-        ("status category",)
+    assert con.execute("SELECT mapped_by FROM stg_status_map WHERE raw_status = 'Doing (old name)'").fetchone() == (
+        "status category",
+    )
 
 
 def test_resolutions_that_discard_are_counted_apart(run, tmp_path):
-    result, db = ingest(run, tmp_path, {"issues": [
-        done_issue(1, "D-1"), done_issue(2, "D-2", "Won't Do"), done_issue(3, "D-3", "duplicate"),
-        done_issue(4, "D-4", None)]})
+    result, db = ingest(
+        run,
+        tmp_path,
+        {
+            "issues": [
+                done_issue(1, "D-1"),
+                done_issue(2, "D-2", "Won't Do"),
+                done_issue(3, "D-3", "duplicate"),
+                done_issue(4, "D-4", None),
+            ]
+        },
+    )
     assert result.code == 0, result
     con, issues = lifecycle(db)
     assert {k: (v["outcome"], v["resolution"]) for k, v in issues.items()} == {
-        "D-1": ("delivered", "Done"), "D-2": ("discarded", "Won't Do"), "D-3": ("discarded", "duplicate"),
-        "D-4": ("delivered", None)}  # done without a resolution: delivered
+        "D-1": ("delivered", "Done"),
+        "D-2": ("discarded", "Won't Do"),
+        "D-3": ("discarded", "duplicate"),
+        "D-4": ("delivered", None),
+    }  # done without a resolution: delivered
     assert metrics.throughput(con, *WEEK) == 2
     assert metrics.cycle_time_percentiles(con, *WEEK)["n"] == 2
     assert metrics.discarded(con, *WEEK) == {"done": 4, "discarded": 2, "rate_pct": 50.0}
@@ -81,17 +114,31 @@ def test_resolutions_that_discard_are_counted_apart(run, tmp_path):
 
 def test_sub_tasks_are_not_flow_items_unless_the_workflow_says_so(run, tmp_path):
     parent = done_issue(1, "P-1")
-    sub = done_issue(2, "P-2", issuetype={"name": "Sub-task", "subtask": True, "hierarchyLevel": -1},
-                     parent={"id": "1", "key": "P-1"})
+    sub = done_issue(
+        2,
+        "P-2",
+        issuetype={"name": "Sub-task", "subtask": True, "hierarchyLevel": -1},
+        parent={"id": "1", "key": "P-1"},
+    )
     epic = done_issue(3, "P-3", issuetype={"name": "Epic", "subtask": False, "hierarchyLevel": 1})
-    working = issue(4, "P-4", "2025-10-01T00:00:00.000+0000", "In Progress",
-                    history(40, "2025-10-02T00:00:00.000+0000", status("To Do", "In Progress")),
-                    issuetype={"name": "Sub-task", "subtask": True}, parent={"id": "1", "key": "P-1"})
+    working = issue(
+        4,
+        "P-4",
+        "2025-10-01T00:00:00.000+0000",
+        "In Progress",
+        history(40, "2025-10-02T00:00:00.000+0000", status("To Do", "In Progress")),
+        issuetype={"name": "Sub-task", "subtask": True},
+        parent={"id": "1", "key": "P-1"},
+    )
     result, db = ingest(run, tmp_path, {"issues": [parent, sub, epic, working]})
     assert result.code == 0, result
     con, issues = lifecycle(db)
     assert {k: (v["is_subtask"], v["is_flow_item"], v["parent_issue_id"]) for k, v in issues.items()} == {
-        "P-1": (False, True, None), "P-2": (True, False, 1), "P-3": (False, False, None), "P-4": (True, False, 1)}
+        "P-1": (False, True, None),
+        "P-2": (True, False, 1),
+        "P-3": (False, False, None),
+        "P-4": (True, False, 1),
+    }
     assert metrics.throughput(con, *WEEK) == 1 and metrics.current_wip(con)["wip"] == 0
     assert metrics.triage(con)[1] == 0
     relations = metrics.issue_relations(con, "P-1")
@@ -106,18 +153,36 @@ def test_sub_tasks_are_not_flow_items_unless_the_workflow_says_so(run, tmp_path)
 
 
 def test_a_workflow_migration_is_not_a_reopen(run, tmp_path):
-    migration = {"field": "Workflow", "fieldtype": "jira", "from": "1", "fromString": "Old workflow",
-                 "to": "2", "toString": "New workflow"}
-    migrated = issue(1, "M-1", "2025-10-01T00:00:00.000+0000", "Done",
-                     history(10, "2025-10-02T00:00:00.000+0000", status("To Do", "In Progress")),
-                     history(11, "2025-10-03T00:00:00.000+0000", status("In Progress", "Done")),
-                     history(12, "2025-10-04T00:00:00.000+0000", migration, status("Done", "To Do")),
-                     history(13, "2025-10-04T00:00:01.000+0000", status("To Do", "Done")), **DONE)
-    reopened = issue(2, "M-2", "2025-10-01T00:00:00.000+0000", "Done",
-                     history(20, "2025-10-02T00:00:00.000+0000", status("To Do", "In Progress")),
-                     history(21, "2025-10-03T00:00:00.000+0000", status("In Progress", "Done")),
-                     history(22, "2025-10-04T00:00:00.000+0000", status("Done", "In Progress")),
-                     history(23, "2025-10-05T00:00:00.000+0000", status("In Progress", "Done")), **DONE)
+    migration = {
+        "field": "Workflow",
+        "fieldtype": "jira",
+        "from": "1",
+        "fromString": "Old workflow",
+        "to": "2",
+        "toString": "New workflow",
+    }
+    migrated = issue(
+        1,
+        "M-1",
+        "2025-10-01T00:00:00.000+0000",
+        "Done",
+        history(10, "2025-10-02T00:00:00.000+0000", status("To Do", "In Progress")),
+        history(11, "2025-10-03T00:00:00.000+0000", status("In Progress", "Done")),
+        history(12, "2025-10-04T00:00:00.000+0000", migration, status("Done", "To Do")),
+        history(13, "2025-10-04T00:00:01.000+0000", status("To Do", "Done")),
+        **DONE,
+    )
+    reopened = issue(
+        2,
+        "M-2",
+        "2025-10-01T00:00:00.000+0000",
+        "Done",
+        history(20, "2025-10-02T00:00:00.000+0000", status("To Do", "In Progress")),
+        history(21, "2025-10-03T00:00:00.000+0000", status("In Progress", "Done")),
+        history(22, "2025-10-04T00:00:00.000+0000", status("Done", "In Progress")),
+        history(23, "2025-10-05T00:00:00.000+0000", status("In Progress", "Done")),
+        **DONE,
+    )
     result, db = ingest(run, tmp_path, {"issues": [migrated, reopened]})
     assert result.code == 0, result
     con, issues = lifecycle(db)
@@ -126,9 +191,15 @@ def test_a_workflow_migration_is_not_a_reopen(run, tmp_path):
 
 
 def test_an_incomplete_changelog_takes_the_current_status_from_the_fields(run, tmp_path):
-    capped = issue(1, "C-1", "2025-10-01T00:00:00.000+0000", "Done",
-                   history(1, "2025-10-02T00:00:00.000+0000", status("To Do", "In Progress")),
-                   statuscategorychangedate="2025-10-06T00:00:00.000+0000", **DONE)
+    capped = issue(
+        1,
+        "C-1",
+        "2025-10-01T00:00:00.000+0000",
+        "Done",
+        history(1, "2025-10-02T00:00:00.000+0000", status("To Do", "In Progress")),
+        statuscategorychangedate="2025-10-06T00:00:00.000+0000",
+        **DONE,
+    )
     capped["changelog"]["total"] = 140  # Jira embedded 1 of 140 histories
     result, db = ingest(run, tmp_path, capped)
     assert result.code == 0, result
@@ -144,8 +215,9 @@ def test_an_incomplete_changelog_takes_the_current_status_from_the_fields(run, t
 
 
 def test_the_latest_copy_of_an_issue_wins_whatever_the_file_names(run, tmp_path):
-    old = issue(1, "U-1", "2025-10-01T00:00:00.000+0000", "To Do", updated="2025-10-02T00:00:00.000+0000",
-                category="new")
+    old = issue(
+        1, "U-1", "2025-10-01T00:00:00.000+0000", "To Do", updated="2025-10-02T00:00:00.000+0000", category="new"
+    )
     new = done_issue(1, "U-1", updated="2025-10-09T00:00:00.000+0000")
     for folder, doc in (("new", new), ("old", old)):  # "old/" sorts after "new/"
         (tmp_path / "export" / folder).mkdir(parents=True)
@@ -202,15 +274,19 @@ def test_as_of_before_the_data_is_one_line_and_later_events_are_left_out(run, tm
 
 
 def test_check_lists_unmapped_statuses_with_a_workflow_to_finish(run, tmp_path):
-    odd = issue(1, "O-1", "2025-10-01T00:00:00.000+0000", "Limbo",
-                history(1, "2025-10-02T00:00:00.000+0000",
-                        {**status("To Do", "Limbo"), "to": "99"}))
+    odd = issue(
+        1,
+        "O-1",
+        "2025-10-01T00:00:00.000+0000",
+        "Limbo",
+        history(1, "2025-10-02T00:00:00.000+0000", {**status("To Do", "Limbo"), "to": "99"}),
+    )
     odd["fields"]["status"] = {"id": "99", "name": "Limbo"}  # no category anywhere
     result, db = ingest(run, tmp_path, odd)
     assert result.code == 0, result
     check = run("check", "--db", db)
     assert "'Limbo' (1 issue(s))" in check.out
-    stub = check.out[check.out.index("# workflow.toml"):]
+    stub = check.out[check.out.index("# workflow.toml") :]
     assert '[teams."O"]' in stub and '# "Limbo" = ""  # 1 issue(s)' in stub
     wf = tmp_path / "wf.toml"
     wf.write_text(stub.replace('# "Limbo" = ""', '"Limbo" = "blocked"'))
@@ -236,8 +312,10 @@ def test_the_genuine_samples_agree_with_jiras_status_categories(run, tmp_path):
 
 
 def test_records_count_across_the_pages_of_a_file(run, tmp_path):
-    pages = [{"issues": [done_issue(1, "N-1"), done_issue(2, "N-2")]},
-             {"issues": [done_issue(3, "N-3"), {**done_issue(4, "N-4"), "id": "four"}]}]
+    pages = [
+        {"issues": [done_issue(1, "N-1"), done_issue(2, "N-2")]},
+        {"issues": [done_issue(3, "N-3"), {**done_issue(4, "N-4"), "id": "four"}]},
+    ]
     nd = tmp_path / "pages.ndjson"
     nd.write_text("\n".join(json.dumps(p) for p in pages) + "\n")
     result = run("ingest", nd, "--db", tmp_path / "w.duckdb")
@@ -247,12 +325,16 @@ def test_records_count_across_the_pages_of_a_file(run, tmp_path):
 def test_a_category_seen_only_on_a_linked_issue_or_sub_task_still_maps(run, tmp_path):
     peer = {"id": "555", "name": "Peer Check", "statusCategory": {"key": "indeterminate"}}
     parked = {"id": "556", "name": "Parked", "statusCategory": {"key": "new"}}
-    item = issue(1, "L-1", "2025-10-01T00:00:00.000+0000", "Parked",
-                 history(1, "2025-10-02T00:00:00.000+0000", {**status("To Do", "Peer Check"), "to": "555"}),
-                 history(2, "2025-10-03T00:00:00.000+0000", {**status("Peer Check", "Parked"), "from": "555",
-                                                             "to": "556"}),
-                 subtasks=[{"id": "2", "key": "L-2", "fields": {"status": peer}}],
-                 issuelinks=[{"outwardIssue": {"key": "L-9", "fields": {"status": parked}}}])
+    item = issue(
+        1,
+        "L-1",
+        "2025-10-01T00:00:00.000+0000",
+        "Parked",
+        history(1, "2025-10-02T00:00:00.000+0000", {**status("To Do", "Peer Check"), "to": "555"}),
+        history(2, "2025-10-03T00:00:00.000+0000", {**status("Peer Check", "Parked"), "from": "555", "to": "556"}),
+        subtasks=[{"id": "2", "key": "L-2", "fields": {"status": peer}}],
+        issuelinks=[{"outwardIssue": {"key": "L-9", "fields": {"status": parked}}}],
+    )
     item["fields"]["status"] = {"id": "556", "name": "Parked"}
     result, db = ingest(run, tmp_path, item)
     assert result.code == 0, result
@@ -284,12 +366,18 @@ async def test_the_investigator_lists_sub_tasks_and_opens_them(run, tmp_path):
         assert app.errors == []
 
 
-@pytest.mark.parametrize("spoil, reason", [
-    (lambda i: i["changelog"]["histories"][0].pop("items"), "a changelog history without a date or items"),
-    (lambda i: i["changelog"]["histories"][1].update(created="soon"), "a changelog history without a date or items"),
-    (lambda i: i["changelog"].update(histories={"oops": 1}), "changelog.histories is not a list"),
-    (lambda i: i.pop("key"), "no key"),
-])
+@pytest.mark.parametrize(
+    "spoil, reason",
+    [
+        (lambda i: i["changelog"]["histories"][0].pop("items"), "a changelog history without a date or items"),
+        (
+            lambda i: i["changelog"]["histories"][1].update(created="soon"),
+            "a changelog history without a date or items",
+        ),
+        (lambda i: i["changelog"].update(histories={"oops": 1}), "changelog.histories is not a list"),
+        (lambda i: i.pop("key"), "no key"),
+    ],
+)
 def test_each_kind_of_bad_record_is_named(run, tmp_path, spoil, reason):
     bad = done_issue(2, "B-2")
     spoil(bad)

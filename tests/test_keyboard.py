@@ -134,8 +134,9 @@ async def test_triage_keys_and_selects_by_keyboard_alone(app, con, tmp_path, mon
         await pilot.press("6")
         await settle(pilot)
         table = app.query_one("#triage-table", IssueTable)
-        assert app.focused is table and {"e", "[", "]"} <= {k.replace("right_square_bracket", "]").replace(
-            "left_square_bracket", "[") for k in bound_keys(app)}
+        assert app.focused is table and {"e", "[", "]"} <= {
+            k.replace("right_square_bracket", "]").replace("left_square_bracket", "[") for k in bound_keys(app)
+        }
         # n from the table cycles round to the page, then the selects; enter opens one, down + enter picks
         await pilot.press("n")
         assert app.focused is app.page("triage")
@@ -220,7 +221,8 @@ async def test_help_opens_everywhere_and_closes_with_its_keys(app):
         await pilot.press("question_mark")
         investigator = dict(dict(app.screen.sections)["This page (ISSUE)"])
         assert {"esc", "n", "p", "y"} <= set(investigator) and "n" not in dict(dict(app.screen.sections)).get(
-            "Everywhere", {})
+            "Everywhere", {}
+        )
         await pilot.press("escape", "6")
         await settle(pilot)
         await pilot.press("question_mark")
@@ -434,8 +436,11 @@ def storm_keys(app, count: int, seed: int) -> list[str]:
     for cls in (*PAGES, IssueTable, FilterDialog, HelpScreen):
         bound |= {k.strip() for b in cls.BINDINGS for k in b.key.split(",")}
     bound -= {"q", "ctrl+q", "ctrl+c"}  # quitting ends the storm early
-    pool = sorted(bound) + list("abcdhijklmnoptuvwxz0123456789") + ["enter", "escape", "tab", "shift+tab",
-                                                                    "up", "down", "pagedown", "space"]
+    pool = (
+        sorted(bound)
+        + list("abcdhijklmnoptuvwxz0123456789")
+        + ["enter", "escape", "tab", "shift+tab", "up", "down", "pagedown", "space"]
+    )
     rng = random.Random(seed)
     return [rng.choice(pool) for _ in range(count)]
 
@@ -448,7 +453,7 @@ async def test_a_key_storm_leaves_the_app_running_and_q_still_quits(app, tmp_pat
         rng = random.Random(seed)
         i = 0
         while i < len(keys):
-            burst = keys[i:i + rng.randint(1, 12)]
+            burst = keys[i : i + rng.randint(1, 12)]
             i += len(burst)
             if rng.random() < 0.5:
                 await type_fast(pilot, *burst)
@@ -466,7 +471,6 @@ async def test_a_key_storm_leaves_the_app_running_and_q_still_quits(app, tmp_pat
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0 and app.errors == []
-
 
 
 # -- the safety net -------------------------------------------------------------------------

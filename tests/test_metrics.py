@@ -1,6 +1,6 @@
 """The governed metrics on hand-built logs with hand-worked answers."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from warehouse.metrics import Filters
 
 
 def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 THIS = (utc("2025-10-08T00:00:00"), utc("2025-10-15T00:00:00"))
@@ -20,17 +20,28 @@ LAST = (utc("2025-10-01T00:00:00"), utc("2025-10-08T00:00:00"))
 @pytest.fixture(scope="module")
 def two_weeks():
     log = EventLog(as_of="2025-10-15T00:00:00Z")
-    log.issue(1, "2025-10-01T00:00:00Z").path(1, ("In Progress", "2025-10-02T00:00:00Z"), ("Done", "2025-10-04T00:00:00Z"))
-    log.issue(2, "2025-10-01T00:00:00Z").path(2, ("In Progress", "2025-10-03T00:00:00Z"), ("Done", "2025-10-04T00:00:00Z"))
+    log.issue(1, "2025-10-01T00:00:00Z").path(
+        1, ("In Progress", "2025-10-02T00:00:00Z"), ("Done", "2025-10-04T00:00:00Z")
+    )
+    log.issue(2, "2025-10-01T00:00:00Z").path(
+        2, ("In Progress", "2025-10-03T00:00:00Z"), ("Done", "2025-10-04T00:00:00Z")
+    )
     log.issue(3, "2025-10-01T00:00:00Z", team="TYR", project_key="MIDGARD-OPS").path(
-        3, ("Dev", "2025-10-08T00:00:00Z"), ("Complete", "2025-10-10T00:00:00Z"), start="Ready")
+        3, ("Dev", "2025-10-08T00:00:00Z"), ("Complete", "2025-10-10T00:00:00Z"), start="Ready"
+    )
     log.issue(4, "2025-10-01T00:00:00Z", issue_type="Bug").path(
-        4, ("In Progress", "2025-10-09T00:00:00Z"), ("Done", "2025-10-11T00:00:00Z"),
-        ("In Progress", "2025-10-12T00:00:00Z"), ("Done", "2025-10-13T00:00:00Z"))
+        4,
+        ("In Progress", "2025-10-09T00:00:00Z"),
+        ("Done", "2025-10-11T00:00:00Z"),
+        ("In Progress", "2025-10-12T00:00:00Z"),
+        ("Done", "2025-10-13T00:00:00Z"),
+    )
     log.issue(5, "2025-10-01T00:00:00Z").path(5, ("In Progress", "2025-10-10T00:00:00Z"))
     log.issue(6, "2025-10-01T00:00:00Z").path(6, ("In Progress", "2025-10-05T00:00:00Z"))
-    log.blockers += [(1, "2025-10-02T06:00:00Z", "2025-10-03T00:00:00Z", "2025-10-02T06:00:00Z"),
-                     (4, "2025-10-09T12:00:00Z", "2025-10-10T12:00:00Z", "2025-10-09T12:00:00Z")]
+    log.blockers += [
+        (1, "2025-10-02T06:00:00Z", "2025-10-03T00:00:00Z", "2025-10-02T06:00:00Z"),
+        (4, "2025-10-09T12:00:00Z", "2025-10-10T12:00:00Z", "2025-10-09T12:00:00Z"),
+    ]
     con, results = log.build()
     assert failures(results) == []
     return con
@@ -106,8 +117,11 @@ def test_filters_that_select_nothing_give_zero_and_none(two_weeks):
 def test_weekly_flow_buckets_by_monday_weeks(two_weeks):
     flow = metrics.weekly_flow(two_weeks, utc("2025-09-29T00:00:00"), THIS[1])
     # 2025-09-29 and 2025-10-06 and 2025-10-13 are Mondays
-    assert [(str(r["week_start"]), r["throughput"]) for r in flow.iter_rows(named=True)] == \
-        [("2025-09-29", 2), ("2025-10-06", 1), ("2025-10-13", 1)]
+    assert [(str(r["week_start"]), r["throughput"]) for r in flow.iter_rows(named=True)] == [
+        ("2025-09-29", 2),
+        ("2025-10-06", 1),
+        ("2025-10-13", 1),
+    ]
 
 
 def test_time_in_status_covers_the_cycles_of_done_work(two_weeks):
@@ -132,8 +146,17 @@ def test_unknown_filter_values_are_an_error(two_weeks):
 
 def test_the_glossary_is_the_docstrings():
     names = {name for name, _ in metrics.glossary()}
-    assert {"Throughput", "Cycle time", "Lead time", "Current WIP", "Work item age", "Blocked share",
-            "Rework rate", "Average WIP", "Time in status"} <= names
+    assert {
+        "Throughput",
+        "Cycle time",
+        "Lead time",
+        "Current WIP",
+        "Work item age",
+        "Blocked share",
+        "Rework rate",
+        "Average WIP",
+        "Time in status",
+    } <= names
     for _, definition in metrics.glossary():
         assert len(definition) > 30
 
@@ -145,8 +168,12 @@ def test_issue_states_count_every_issue_once(two_weeks):
 
 def test_an_issue_done_exactly_at_as_of_counts_in_every_window_that_ends_now():
     log = EventLog(as_of="2025-10-15T00:00:00Z")
-    log.issue(1, "2025-10-01T00:00:00Z").path(1, ("In Progress", "2025-10-02T00:00:00Z"), ("Done", "2025-10-15T00:00:00Z"))
-    log.issue(2, "2025-10-01T00:00:00Z").path(2, ("In Progress", "2025-10-02T00:00:00Z"), ("Done", "2025-10-03T00:00:00Z"))
+    log.issue(1, "2025-10-01T00:00:00Z").path(
+        1, ("In Progress", "2025-10-02T00:00:00Z"), ("Done", "2025-10-15T00:00:00Z")
+    )
+    log.issue(2, "2025-10-01T00:00:00Z").path(
+        2, ("In Progress", "2025-10-02T00:00:00Z"), ("Done", "2025-10-03T00:00:00Z")
+    )
     con, _ = log.build()
     end = metrics.period_end(con)
     assert end == utc("2025-10-15T00:00:00.000001")

@@ -12,22 +12,41 @@ from warehouse.metrics import Filters
 from warehouse.report import build_report
 
 GOLDEN = Path(__file__).parent / "golden"
-HEADLINE_KEYS = {"throughput", "median_cycle_time_hours", "p75_cycle_time_hours", "current_wip",
-                 "blocked_share_pct", "rework_rate_pct"}
+HEADLINE_KEYS = {
+    "throughput",
+    "median_cycle_time_hours",
+    "p75_cycle_time_hours",
+    "current_wip",
+    "blocked_share_pct",
+    "rework_rate_pct",
+}
 
 
 def small_log():
     """Two weeks of work: [10-01, 10-08) and [10-08, 10-15), as_of 10-15."""
     log = EventLog(as_of="2025-10-15T00:00:00Z")
-    log.issue(1, "2025-10-01T00:00:00Z").path(1, ("In Progress", "2025-10-02T00:00:00Z"), ("Done", "2025-10-04T00:00:00Z"))
-    log.issue(2, "2025-10-01T00:00:00Z").path(2, ("In Progress", "2025-10-03T00:00:00Z"), ("Done", "2025-10-04T00:00:00Z"))
-    log.issue(3, "2025-10-01T00:00:00Z", team="TYR").path(3, ("Dev", "2025-10-08T00:00:00Z"), ("Complete", "2025-10-10T00:00:00Z"), start="Ready")
-    log.issue(4, "2025-10-01T00:00:00Z", issue_type="Bug").path(4, ("In Progress", "2025-10-09T00:00:00Z"), ("Done", "2025-10-11T00:00:00Z"),
-                                              ("In Progress", "2025-10-12T00:00:00Z"), ("Done", "2025-10-13T00:00:00Z"))
+    log.issue(1, "2025-10-01T00:00:00Z").path(
+        1, ("In Progress", "2025-10-02T00:00:00Z"), ("Done", "2025-10-04T00:00:00Z")
+    )
+    log.issue(2, "2025-10-01T00:00:00Z").path(
+        2, ("In Progress", "2025-10-03T00:00:00Z"), ("Done", "2025-10-04T00:00:00Z")
+    )
+    log.issue(3, "2025-10-01T00:00:00Z", team="TYR").path(
+        3, ("Dev", "2025-10-08T00:00:00Z"), ("Complete", "2025-10-10T00:00:00Z"), start="Ready"
+    )
+    log.issue(4, "2025-10-01T00:00:00Z", issue_type="Bug").path(
+        4,
+        ("In Progress", "2025-10-09T00:00:00Z"),
+        ("Done", "2025-10-11T00:00:00Z"),
+        ("In Progress", "2025-10-12T00:00:00Z"),
+        ("Done", "2025-10-13T00:00:00Z"),
+    )
     log.issue(5, "2025-10-01T00:00:00Z").path(5, ("In Progress", "2025-10-10T00:00:00Z"))
     log.issue(6, "2025-10-01T00:00:00Z").path(6, ("In Progress", "2025-10-05T00:00:00Z"))
-    log.blockers += [(1, "2025-10-02T06:00:00Z", "2025-10-03T00:00:00Z", "2025-10-02T06:00:00Z"),
-                     (4, "2025-10-09T12:00:00Z", "2025-10-10T12:00:00Z", "2025-10-09T12:00:00Z")]
+    log.blockers += [
+        (1, "2025-10-02T06:00:00Z", "2025-10-03T00:00:00Z", "2025-10-02T06:00:00Z"),
+        (4, "2025-10-09T12:00:00Z", "2025-10-10T12:00:00Z", "2025-10-09T12:00:00Z"),
+    ]
     return log
 
 
@@ -49,7 +68,11 @@ def test_headline_numbers_are_hand_worked(small):
     assert (h["current_wip"]["this_week"], h["current_wip"]["last_week"], h["current_wip"]["delta"]) == (2, 2, 0)
     assert (h["blocked_share_pct"]["this_week"], h["blocked_share_pct"]["last_week"]) == (16.67, 25.0)
     assert h["blocked_share_pct"]["delta"] == -8.33
-    assert (h["rework_rate_pct"]["this_week"], h["rework_rate_pct"]["last_week"], h["rework_rate_pct"]["delta"]) == (50.0, 0.0, 50.0)
+    assert (h["rework_rate_pct"]["this_week"], h["rework_rate_pct"]["last_week"], h["rework_rate_pct"]["delta"]) == (
+        50.0,
+        0.0,
+        50.0,
+    )
     assert h["rework_rate_pct"]["note"] == "1 of 2 reopened before done"
 
 
@@ -97,25 +120,46 @@ def test_json_carries_the_contract(small):
     assert data["as_of"] == "2025-10-15T00:00:00Z"
     assert set(data["week"]) >= {"start", "end"}
     assert data["filters"] == {"team": None, "project": None, "issue_type": None}
-    assert set(data["summary"]) >= {"verdict", "reason", "primary_risk", "recommended_action", "confidence",
-                                    "confidence_reason", "metric_to_watch"}
+    assert set(data["summary"]) >= {
+        "verdict",
+        "reason",
+        "primary_risk",
+        "recommended_action",
+        "confidence",
+        "confidence_reason",
+        "metric_to_watch",
+    }
     assert data["summary"]["verdict"] in ("improving", "stable", "regressing")
-    assert data["oldest_items"][0] == {"issue_key": "VAL-6", "team": "AEGIR", "state": "in_progress",
-                                       "raw_status": "In Progress", "blocked": False, "age_days": 10.0,
-                                       "days_in_status": 10.0, "assignee": "astrid.holm"}
+    assert data["oldest_items"][0] == {
+        "issue_key": "VAL-6",
+        "team": "AEGIR",
+        "state": "in_progress",
+        "raw_status": "In Progress",
+        "blocked": False,
+        "age_days": 10.0,
+        "days_in_status": 10.0,
+        "assignee": "astrid.holm",
+    }
 
 
 def test_summary_sentences_follow_the_numbers(small):
     s = build_report(small)["summary"]
     # throughput 2 against 2 / 4 weeks = 0.5 a week; median 72 h against 36 h
     assert s["verdict"] == "regressing"
-    assert s["reason"] == "Median cycle time rose to 72 h from 36 h (+100%) and throughput rose to 2 from a trailing 4-week average of 0.5 (+300%)."
+    assert (
+        s["reason"]
+        == "Median cycle time rose to 72 h from 36 h (+100%) and throughput rose to 2 from a trailing 4-week "
+        "average of 0.5 (+300%)."
+    )
 
 
-@pytest.mark.parametrize("name, week_ending, filters", [
-    ("report_seed42.md", None, Filters()),
-    ("report_seed42_team_week.md", "2026-01-18", Filters(team="AEGIR")),
-])
+@pytest.mark.parametrize(
+    "name, week_ending, filters",
+    [
+        ("report_seed42.md", None, Filters()),
+        ("report_seed42_team_week.md", "2026-01-18", Filters(team="AEGIR")),
+    ],
+)
 def test_golden_markdown_for_the_demo(demo_db, name, week_ending, filters):
     from warehouse.engine.db import open_warehouse
 
@@ -148,15 +192,18 @@ def test_cli_report_to_stdout_and_to_a_file(run, demo_db, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["week.json"]  # no temp file left
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--week-ending", "2026-02-30"], "is not a date"),
-    (["--week-ending", "last friday"], "is not a date"),
-    (["--week-ending", "2026-02-01"], "is after the data's as_of"),
-    (["--week-ending", "2025-09-01"], "is before the data starts"),
-    (["--team", "LOKI"], "unknown team 'LOKI'"),
-    (["--project", "ASGARD"], "unknown project 'ASGARD'"),
-    (["--format", "pdf"], "--format"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--week-ending", "2026-02-30"], "is not a date"),
+        (["--week-ending", "last friday"], "is not a date"),
+        (["--week-ending", "2026-02-01"], "is after the data's as_of"),
+        (["--week-ending", "2025-09-01"], "is before the data starts"),
+        (["--team", "LOKI"], "unknown team 'LOKI'"),
+        (["--project", "ASGARD"], "unknown project 'ASGARD'"),
+        (["--format", "pdf"], "--format"),
+    ],
+)
 def test_cli_report_errors(run, demo_db, tmp_path, args, fragment):
     out = tmp_path / "r.md"
     one_line_error(run("--export", "report", "--db", demo_db, "--out", out, *args), fragment)

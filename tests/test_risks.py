@@ -1,15 +1,15 @@
 """Each risk signal firing, and staying quiet, on hand-built flows; then on generated data."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.eventlog import EventLog, failures
 from warehouse import risks
-from warehouse.metrics import Filters
+from warehouse.metrics import NO_FILTERS, Filters
 from warehouse.risks import Thresholds
 
-AS_OF = datetime(2025, 11, 1, tzinfo=timezone.utc)  # the reporting week is [10-25, 11-01)
+AS_OF = datetime(2025, 11, 1, tzinfo=UTC)  # the reporting week is [10-25, 11-01)
 WEEK_START = AS_OF - timedelta(days=7)
 HOURS = (20, 22, 24, 26, 28)  # cycle times of a steady flow: median 24 h
 
@@ -25,8 +25,9 @@ class Flow:
         self.log = EventLog(as_of=iso(AS_OF))
         self.next_id = 1
 
-    def item(self, start: datetime, hours: float | None, *, reopen: bool = False, block: float = 0,
-             team: str = "AEGIR") -> int:
+    def item(
+        self, start: datetime, hours: float | None, *, reopen: bool = False, block: float = 0, team: str = "AEGIR"
+    ) -> int:
         i = self.next_id
         self.next_id += 1
         self.log.issue(i, iso(start - timedelta(days=1)), team=team)
@@ -40,8 +41,14 @@ class Flow:
         # what would happen after as_of has not happened yet
         self.log.path(i, *[(name, iso(at)) for name, at in steps if at <= AS_OF], start=names[0])
         if block:
-            self.log.blockers.append((i, iso(start + timedelta(minutes=10)), iso(start + timedelta(minutes=10, hours=block)),
-                                      iso(start + timedelta(minutes=10))))
+            self.log.blockers.append(
+                (
+                    i,
+                    iso(start + timedelta(minutes=10)),
+                    iso(start + timedelta(minutes=10, hours=block)),
+                    iso(start + timedelta(minutes=10)),
+                )
+            )
         return i
 
     def baseline(self, weeks: int = 4, per_day: int = 2, hours=HOURS, team: str = "AEGIR", blocks_every: int = 0):
@@ -51,8 +58,9 @@ class Flow:
         for d in range(weeks * 7):
             for k in range(per_day):
                 start = day0 + timedelta(days=d, hours=1 + k)
-                self.item(start, hours[n % len(hours)], team=team,
-                          block=2 if blocks_every and n % blocks_every == 0 else 0)
+                self.item(
+                    start, hours[n % len(hours)], team=team, block=2 if blocks_every and n % blocks_every == 0 else 0
+                )
                 n += 1
         return self
 
@@ -64,7 +72,7 @@ class Flow:
                 n += 1
         return self
 
-    def signals(self, thresholds: Thresholds = Thresholds(), filters: Filters = Filters()) -> dict[str, risks.Signal]:
+    def signals(self, thresholds: Thresholds = Thresholds(), filters: Filters = NO_FILTERS) -> dict[str, risks.Signal]:
         con, results = self.log.build()
         assert failures(results) == []
         found = risks.evaluate(con, AS_OF, filters, thresholds)
@@ -77,7 +85,7 @@ def severities(signals: dict) -> dict[str, str]:
 
 def test_a_steady_flow_fires_nothing():
     got = Flow().baseline().this_week().signals()
-    assert severities(got) == {k: "ok" for k in risks.PRIORITY}
+    assert severities(got) == dict.fromkeys(risks.PRIORITY, "ok")
 
 
 def test_throughput_collapse():
@@ -126,7 +134,9 @@ def test_blocker_spike():
 def test_rework_spike():
     got = Flow().baseline().this_week(reopen=True).signals()["rework_spike"]
     # every item started this week was reopened; one finished from last week's flow was not
-    assert got.evidence["rate_this_week_pct"] == pytest.approx(100 * 12 / 13) and got.evidence["rate_trailing_pct"] == 0.0
+    assert (
+        got.evidence["rate_this_week_pct"] == pytest.approx(100 * 12 / 13) and got.evidence["rate_trailing_pct"] == 0.0
+    )
     assert got.severity == "critical"
     assert Flow().baseline().this_week().signals()["rework_spike"].severity == "ok"
 

@@ -21,8 +21,14 @@ def digest(path: Path) -> str:
 
 
 def spawn(*args, env=None, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", CLI, *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-c", CLI, *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+        **kwargs,
+    )
 
 
 def once_writing(child: subprocess.Popen, target: Path, then: float) -> None:
@@ -52,8 +58,9 @@ def test_a_signal_mid_build_is_one_line_and_leaves_the_warehouse(big, sig):
     child.send_signal(sig)
     _, err = child.communicate(timeout=60)
     assert child.returncode == 128 + sig, err
-    assert err.strip().splitlines()[-1] == (f"heimdall-tui: interrupted ({signal.Signals(sig).name}); "
-                                            f"the previous warehouse was left untouched")
+    assert err.strip().splitlines()[-1] == (
+        f"heimdall-tui: interrupted ({signal.Signals(sig).name}); the previous warehouse was left untouched"
+    )
     assert "Traceback" not in err
     assert digest(big) == before
     assert sorted(p.name for p in big.parent.iterdir()) == [big.name]
@@ -86,10 +93,18 @@ def test_a_second_writer_waits_for_the_first_or_names_it(run, tmp_path, monkeypa
     target = tmp_path / "w.duckdb"
     assert run("generate", "--issues", 300, "--db", target).code == 0
     before = digest(target)
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from warehouse.engine.writer import writer_lock\n"
-        f"with writer_lock(Path({str(target)!r})):\n    print('held', flush=True); time.sleep(30)")],
-        stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from pathlib import Path; from warehouse.engine.writer import writer_lock\n"
+                f"with writer_lock(Path({str(target)!r})):\n    print('held', flush=True); time.sleep(30)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         monkeypatch.setenv("HEIMDALL_LOCK_WAIT", "0.5")
@@ -145,8 +160,12 @@ def test_a_build_connection_is_bounded(tmp_path, monkeypatch):
     monkeypatch.setenv("HEIMDALL_MEMORY_LIMIT", "300MB")
     monkeypatch.setenv("HEIMDALL_TEMP_LIMIT", "1GB")
     con = build_connection(tmp_path / "b.duckdb")
-    settings = dict(con.execute("SELECT name, value FROM duckdb_settings() WHERE name IN "
-                                "('memory_limit', 'max_temp_directory_size', 'temp_directory')").fetchall())
+    settings = dict(
+        con.execute(
+            "SELECT name, value FROM duckdb_settings() WHERE name IN "
+            "('memory_limit', 'max_temp_directory_size', 'temp_directory')"
+        ).fetchall()
+    )
     con.close()
     assert settings["memory_limit"].startswith("286") and settings["max_temp_directory_size"].startswith("953")
     assert settings["temp_directory"] == f"{tmp_path / 'b.duckdb'}.tmp"

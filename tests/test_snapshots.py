@@ -11,9 +11,10 @@ from tests.conftest import settle
 # same screen (seen: 8.0.0 against 8.2.8, same text and colours). Snapshots are compared on
 # the Textual they were recorded with; on other versions the Pilot tests cover behaviour.
 RECORDED_WITH = "8.2.8"
-pytestmark = pytest.mark.skipif(version("textual") != RECORDED_WITH,
-                                reason=f"snapshots were recorded with Textual {RECORDED_WITH}, "
-                                       f"this is {version('textual')}")
+pytestmark = pytest.mark.skipif(
+    version("textual") != RECORDED_WITH,
+    reason=f"snapshots were recorded with Textual {RECORDED_WITH}, this is {version('textual')}",
+)
 
 TABS = {"1": "valskjalf", "2": "huginn", "3": "muninn", "4": "gjallarhorn"}
 

@@ -23,9 +23,21 @@ def test_models_are_ordered_by_their_dependencies():
         for dep in model.depends_on:
             if dep in names:
                 assert names.index(dep) < names.index(model.name), (dep, model.name)
-    assert {"stg_issues", "stg_transitions", "stg_sprints", "stg_issue_sprint", "stg_blockers", "fct_issue_lifecycle",
-            "fct_throughput_daily", "fct_wip_daily", "fct_wip_current", "fct_sprint_performance", "dim_team",
-            "dim_project", "dim_milestone"} <= set(names)
+    assert {
+        "stg_issues",
+        "stg_transitions",
+        "stg_sprints",
+        "stg_issue_sprint",
+        "stg_blockers",
+        "fct_issue_lifecycle",
+        "fct_throughput_daily",
+        "fct_wip_daily",
+        "fct_wip_current",
+        "fct_sprint_performance",
+        "dim_team",
+        "dim_project",
+        "dim_milestone",
+    } <= set(names)
 
 
 def test_a_dependency_cycle_is_rejected():
@@ -54,8 +66,13 @@ def _copy(demo_db, tmp_path):
 
 def test_a_build_whose_tests_fail_leaves_the_old_warehouse_identical(demo_db, tmp_path):
     target, before = _copy(demo_db, tmp_path)
-    broken = Model("zz_broken", ("fct_issue_lifecycle",), "SELECT -1 AS cycle_time_hours", "always fails",
-                   (DataTest("never_negative(zz_broken)", "SELECT * FROM zz_broken WHERE cycle_time_hours < 0"),))
+    broken = Model(
+        "zz_broken",
+        ("fct_issue_lifecycle",),
+        "SELECT -1 AS cycle_time_hours",
+        "always fails",
+        (DataTest("never_negative(zz_broken)", "SELECT * FROM zz_broken WHERE cycle_time_hours < 0"),),
+    )
     with pytest.raises(BuildFailed) as err:
         materialise(target, copy_sources(target), models=registry.discover() + [broken])
     assert [r.test.name for r in err.value.results if not r.passed] == ["never_negative(zz_broken)"]

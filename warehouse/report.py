@@ -5,10 +5,9 @@ summary sentences made from it. `heimdall_tui.report` renders it as Markdown or 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
-import polars as pl
 
 from warehouse import metrics, risks
 from warehouse.errors import HeimdallError
@@ -27,20 +26,21 @@ def fmt(value: float | None, digits: int = 1) -> str:
 def week_end(con: duckdb.DuckDBPyConnection, week_ending: str | None) -> datetime:
     """E: the period end (just after as_of) by default, else midnight UTC after the given
     date; validated against the data."""
-    as_of = metrics.as_of(con).astimezone(timezone.utc)
+    as_of = metrics.as_of(con).astimezone(UTC)
     if week_ending is None:
-        return metrics.period_end(con).astimezone(timezone.utc)
+        return metrics.period_end(con).astimezone(UTC)
     try:
         day = date.fromisoformat(week_ending)
     except ValueError:
         raise HeimdallError(f"--week-ending {week_ending!r} is not a date like 2026-01-25") from None
-    end = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
+    end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     if end > as_of:
         raise HeimdallError(f"--week-ending {day} is after the data's as_of ({as_of:%Y-%m-%d %H:%M} UTC)")
     start = metrics.data_start(con)
     if start is None or end <= start:
-        raise HeimdallError(f"--week-ending {day} is before the data starts"
-                            + (f" ({start:%Y-%m-%d})" if start else ""))
+        raise HeimdallError(
+            f"--week-ending {day} is before the data starts" + (f" ({start:%Y-%m-%d})" if start else "")
+        )
     return end
 
 
@@ -65,23 +65,47 @@ def headline(con, end: datetime, filters: Filters, active=None) -> tuple[dict, i
     discard_this, discard_last = (metrics.discarded(con, *w, filters) for w in (this, last))
     trailing = metrics.throughput(con, this[0] - timedelta(weeks=4), this[0], filters) / 4
     rows = {
-        "throughput": (metrics.throughput(con, *this, filters), metrics.throughput(con, *last, filters),
-                       f"trailing 4-week average {trailing:.1f}"),
+        "throughput": (
+            metrics.throughput(con, *this, filters),
+            metrics.throughput(con, *last, filters),
+            f"trailing 4-week average {trailing:.1f}",
+        ),
         "median_cycle_time_hours": (ct_this["p50"], ct_last["p50"], f"{ct_this['n']} items with a cycle time"),
-        "p75_cycle_time_hours": (ct_this["p75"], ct_last["p75"], f"P85 {fmt(ct_this['p85'])} h, P95 {fmt(ct_this['p95'])} h"),
+        "p75_cycle_time_hours": (
+            ct_this["p75"],
+            ct_last["p75"],
+            f"P85 {fmt(ct_this['p85'])} h, P95 {fmt(ct_this['p95'])} h",
+        ),
         "p85_cycle_time_hours": (ct_this["p85"], ct_last["p85"], f"P95 {fmt(ct_this['p95'])} h"),
-        "current_wip": (active.height, metrics.wip_at(con, end - timedelta(days=7), filters),
-                        f"at the week's end; {active['is_blocked'].sum()} of them blocked"),
-        "blocked_share_pct": (blocked_this["share_pct"], blocked_last["share_pct"],
-                              f"{blocked_this['blocked_hours']:.0f} of {blocked_this['cycle_hours']:.0f} cycle hours"),
-        "rework_rate_pct": (rework_this["rate_pct"], rework_last["rate_pct"],
-                            f"{rework_this['reopened']} of {rework_this['done']} reopened before done"),
-        "discard_rate_pct": (discard_this["rate_pct"], discard_last["rate_pct"],
-                             f"{discard_this['discarded']} of {discard_this['done']} done items discarded, not delivered"),
+        "current_wip": (
+            active.height,
+            metrics.wip_at(con, end - timedelta(days=7), filters),
+            f"at the week's end; {active['is_blocked'].sum()} of them blocked",
+        ),
+        "blocked_share_pct": (
+            blocked_this["share_pct"],
+            blocked_last["share_pct"],
+            f"{blocked_this['blocked_hours']:.0f} of {blocked_this['cycle_hours']:.0f} cycle hours",
+        ),
+        "rework_rate_pct": (
+            rework_this["rate_pct"],
+            rework_last["rate_pct"],
+            f"{rework_this['reopened']} of {rework_this['done']} reopened before done",
+        ),
+        "discard_rate_pct": (
+            discard_this["rate_pct"],
+            discard_last["rate_pct"],
+            f"{discard_this['discarded']} of {discard_this['done']} done items discarded, not delivered",
+        ),
         "discarded": (discard_this["discarded"], discard_last["discarded"], "done items discarded, not delivered"),
     }
-    return ({key: {"this_week": _round(a), "last_week": _round(b), "delta": _round(_delta(a, b)), "note": note}
-             for key, (a, b, note) in rows.items()}, ct_this["n"])
+    return (
+        {
+            key: {"this_week": _round(a), "last_week": _round(b), "delta": _round(_delta(a, b)), "note": note}
+            for key, (a, b, note) in rows.items()
+        },
+        ct_this["n"],
+    )
 
 
 def _teams(con, end: datetime, filters: Filters, active) -> list[dict]:
@@ -91,33 +115,41 @@ def _teams(con, end: datetime, filters: Filters, active) -> list[dict]:
     for team in metrics.teams(con, filters):
         f = filters.with_team(team)
         done, done_last = metrics.throughput(con, *this, f), metrics.throughput(con, *last, f)
-        rows.append({
-            "team": team,
-            "throughput": {"this_week": done, "last_week": done_last, "delta": done - done_last},
-            "median_cycle_time_hours": _round(metrics.cycle_time_percentiles(con, *this, f)["p50"]),
-            "current_wip": int((active["team"] == team).sum()),
-            "blocked_share_pct": _round(metrics.blocked_time(con, *this, f)["share_pct"]),
-            "rework_rate_pct": _round(metrics.rework_rate(con, *this, f)["rate_pct"]),
-        })
+        rows.append(
+            {
+                "team": team,
+                "throughput": {"this_week": done, "last_week": done_last, "delta": done - done_last},
+                "median_cycle_time_hours": _round(metrics.cycle_time_percentiles(con, *this, f)["p50"]),
+                "current_wip": int((active["team"] == team).sum()),
+                "blocked_share_pct": _round(metrics.blocked_time(con, *this, f)["share_pct"]),
+                "rework_rate_pct": _round(metrics.rework_rate(con, *this, f)["rate_pct"]),
+            }
+        )
     return rows
 
 
-def summary(con, end: datetime, filters: Filters, headline: dict, items: int,
-             signals: list[risks.Signal]) -> dict:
+def summary(con, end: datetime, filters: Filters, headline: dict, items: int, signals: list[risks.Signal]) -> dict:
     start = end - timedelta(days=7)
     trailing = (start - timedelta(weeks=4), start)
     done_avg = metrics.throughput(con, *trailing, filters) / 4
     ct_base = metrics.cycle_time_percentiles(con, *trailing, filters)["p50"]
     done_now = headline["throughput"]["this_week"]
     ct_now = headline["median_cycle_time_hours"]["this_week"]
-    good, bad = [], []
+    good: list[str] = []
+    bad: list[str] = []
     if done_avg:
         change = done_now / done_avg - 1
-        text = f"throughput {'rose' if change > 0 else 'fell'} to {done_now} from a trailing 4-week average of {done_avg:.1f} ({change:+.0%})"
+        text = (
+            f"throughput {'rose' if change > 0 else 'fell'} to {done_now} "
+            f"from a trailing 4-week average of {done_avg:.1f} ({change:+.0%})"
+        )
         (good if change >= TREND_BAND else bad if change <= -TREND_BAND else []).append(text)
     if ct_now is not None and ct_base:
         change = ct_now / ct_base - 1
-        text = f"median cycle time {'rose' if change > 0 else 'fell'} to {ct_now:.0f} h from {ct_base:.0f} h ({change:+.0%})"
+        text = (
+            f"median cycle time {'rose' if change > 0 else 'fell'} to {ct_now:.0f} h "
+            f"from {ct_base:.0f} h ({change:+.0%})"
+        )
         (bad if change >= TREND_BAND else good if change <= -TREND_BAND else []).append(text)
     critical = [s for s in signals if s.severity == "critical"]
     if critical:
@@ -127,14 +159,18 @@ def summary(con, end: datetime, filters: Filters, headline: dict, items: int,
         parts = bad + good
         reason = (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]) + "."
     else:
-        reason = (f"throughput ({done_now} against {done_avg:.1f} a week) and median cycle time "
-                  f"({fmt(ct_now, 0)} h against {fmt(ct_base, 0)} h) are within {TREND_BAND:.0%} of the trailing 4 weeks.")
+        reason = (
+            f"throughput ({done_now} against {done_avg:.1f} a week) and median cycle time "
+            f"({fmt(ct_now, 0)} h against {fmt(ct_base, 0)} h) are within {TREND_BAND:.0%} of the trailing 4 weeks."
+        )
     reason = reason[0].upper() + reason[1:]
     fired = [s for s in signals if s.fired]
     primary = fired[0] if fired else None
     level = "high" if items >= 20 else "medium" if items >= 8 else "low"
-    why = [f"{items} items finished with a cycle time this week"
-           + ("" if items >= 20 else "; percentiles on fewer than 20 items move a lot")]
+    why = [
+        f"{items} items finished with a cycle time this week"
+        + ("" if items >= 20 else "; percentiles on fewer than 20 items move a lot")
+    ]
     unmapped = len(metrics.unmapped_statuses(con))
     skipped = metrics.rejected_rows(con)
     if unmapped or skipped:
@@ -146,9 +182,14 @@ def summary(con, end: datetime, filters: Filters, headline: dict, items: int,
     return {
         "verdict": verdict,
         "reason": reason,
-        "primary_risk": (f"{primary.name} ({primary.scope}, {primary.severity}): {primary.explanation}"
-                         if primary else "None: no risk signal fired."),
-        "recommended_action": primary.action if primary else "Keep the current WIP limits and cadence; no risk signal fired.",
+        "primary_risk": (
+            f"{primary.name} ({primary.scope}, {primary.severity}): {primary.explanation}"
+            if primary
+            else "None: no risk signal fired."
+        ),
+        "recommended_action": primary.action
+        if primary
+        else "Keep the current WIP limits and cadence; no risk signal fired.",
         "confidence": level,
         "confidence_reason": "; ".join(why) + ".",
         "metric_to_watch": primary.metric_to_watch if primary else f"weekly throughput ({filters.describe()})",
@@ -157,37 +198,59 @@ def summary(con, end: datetime, filters: Filters, headline: dict, items: int,
 
 def _oldest(active) -> list[dict]:
     items = active.head(OLDEST_ITEMS)
-    return [{"issue_key": r["issue_key"], "team": r["team"], "state": r["canonical_status"],
-             "raw_status": r["raw_status"], "blocked": r["is_blocked"], "age_days": round(r["age_hours"] / 24, 1),
-             "days_in_status": round(r["time_in_status_hours"] / 24, 1), "assignee": r["assignee"] or "unassigned"}
-            for r in items.iter_rows(named=True)]
+    return [
+        {
+            "issue_key": r["issue_key"],
+            "team": r["team"],
+            "state": r["canonical_status"],
+            "raw_status": r["raw_status"],
+            "blocked": r["is_blocked"],
+            "age_days": round(r["age_hours"] / 24, 1),
+            "days_in_status": round(r["time_in_status_hours"] / 24, 1),
+            "assignee": r["assignee"] or "unassigned",
+        }
+        for r in items.iter_rows(named=True)
+    ]
 
 
 def _weekly(con, end: datetime, filters: Filters) -> list[dict]:
     flow = metrics.weekly_flow(con, end - timedelta(weeks=CHART_WEEKS), end, filters)
-    return [{"week_start": r["week_start"].isoformat(), "throughput": r["throughput"],
-             "median_cycle_time_hours": _round(r["median_cycle_time_hours"], 1),
-             "partial": datetime(r["week_start"].year, r["week_start"].month, r["week_start"].day,
-                                 tzinfo=timezone.utc) + timedelta(days=7) > end}
-            for r in flow.iter_rows(named=True)]
+    return [
+        {
+            "week_start": r["week_start"].isoformat(),
+            "throughput": r["throughput"],
+            "median_cycle_time_hours": _round(r["median_cycle_time_hours"], 1),
+            "partial": datetime(r["week_start"].year, r["week_start"].month, r["week_start"].day, tzinfo=UTC)
+            + timedelta(days=7)
+            > end,
+        }
+        for r in flow.iter_rows(named=True)
+    ]
 
 
-def build_report(con: duckdb.DuckDBPyConnection, week_ending: str | None = None,
-                 filters: Filters = metrics.NO_FILTERS, thresholds: risks.Thresholds = risks.Thresholds()) -> dict:
+def build_report(
+    con: duckdb.DuckDBPyConnection,
+    week_ending: str | None = None,
+    filters: Filters = metrics.NO_FILTERS,
+    thresholds: risks.Thresholds = risks.Thresholds(),
+) -> dict:
     """Everything the weekly report says, as plain data (the JSON format is exactly this)."""
     metrics.validate_filters(con, filters)
     end = week_end(con, week_ending)
     active = metrics.work_item_age(con, filters, at=end)
     rows, items = headline(con, end, filters, active)
     signals = risks.evaluate(con, end, filters, thresholds, active)
-    iso = lambda t: t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")  # noqa: E731
+    iso = lambda t: t.astimezone(UTC).isoformat().replace("+00:00", "Z")  # noqa: E731
     as_of = metrics.as_of(con)
     shown = min(end, as_of)  # the period end is a microsecond past as_of: say as_of
     return {
         "title": "HEIMDALL weekly delivery report",
         "as_of": iso(as_of),
-        "week": {"start": iso(shown - timedelta(days=7)), "end": iso(shown),
-                 "ending": (shown - timedelta(microseconds=1)).date().isoformat()},
+        "week": {
+            "start": iso(shown - timedelta(days=7)),
+            "end": iso(shown),
+            "ending": (shown - timedelta(microseconds=1)).date().isoformat(),
+        },
         "filters": {"team": filters.team, "project": filters.project, "issue_type": filters.issue_type},
         "scope": filters.describe(),
         "summary": summary(con, end, filters, rows, items, signals),

@@ -7,7 +7,8 @@ replayed, in order, once the data is shown. A loader's error becomes a line on t
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events
@@ -114,8 +115,11 @@ class Page(Guarded, VerticalScroll, can_focus=True):
 
     def _own_keys(self) -> set[str]:
         """Keys bound by this page or the focused widget inside it (not the app's)."""
-        return {key for key, active in self.screen.active_bindings.items()
-                if active.node is self or self in getattr(active.node, "ancestors", ())}
+        return {
+            key
+            for key, active in self.screen.active_bindings.items()
+            if active.node is self or self in getattr(active.node, "ancestors", ())
+        }
 
 
 class PanelPage(Page):

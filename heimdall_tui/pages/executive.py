@@ -33,12 +33,18 @@ class ExecutivePage(Page):
 
     def show(self, view: views.Executive) -> None:
         symbol, name = VERDICT.get(view.verdict, ("", "muted"))
-        self.query_one("#verdict", Static).update(Text.assemble(
-            ("Delivery is ", ""), (f" {symbol}{view.verdict.upper()} ", tone(name, self.app.no_color)),
-            (f": {view.reason}", "")))
+        self.query_one("#verdict", Static).update(
+            Text.assemble(
+                ("Delivery is ", ""),
+                (f" {symbol}{view.verdict.upper()} ", tone(name, self.app.no_color)),
+                (f": {view.reason}", ""),
+            )
+        )
         for i, kpi in enumerate(view.kpis):
             self.query_one(f"#kpi-{i}", KpiCard).show(kpi)
         self.query_one("#exec-throughput", Chart).draw(
-            draw_lines(view.throughput, view.weeks, "issues done", view.partial_last))
+            draw_lines(view.throughput, view.weeks, "issues done", view.partial_last)
+        )
         self.query_one("#exec-cycle", Chart).draw(
-            draw_lines(view.cycle_time, view.weeks, "hours (median)", view.partial_last))
+            draw_lines(view.cycle_time, view.weeks, "hours (median)", view.partial_last)
+        )

@@ -52,17 +52,43 @@ class InvestigatorPage(Page):
     def content(self) -> ComposeResult:
         yield Static(id="inv-hint", classes="section dim")
         yield Static(id="inv-summary", classes="section")
-        yield IssueTable([("key", "Issue"), ("state", "State"), ("touched", "Last change"), ("team", "Team"),
-                          ("summary", "Summary")], id="recent")
-        yield IssueTable([("at", "When"), ("to", "To"), ("state", "State"), ("time", "Time there"),
-                          ("mark", "Marks"), ("from", "From")], names_issues=False, id="inv-transitions")
+        yield IssueTable(
+            [
+                ("key", "Issue"),
+                ("state", "State"),
+                ("touched", "Last change"),
+                ("team", "Team"),
+                ("summary", "Summary"),
+            ],
+            id="recent",
+        )
+        yield IssueTable(
+            [
+                ("at", "When"),
+                ("to", "To"),
+                ("state", "State"),
+                ("time", "Time there"),
+                ("mark", "Marks"),
+                ("from", "From"),
+            ],
+            names_issues=False,
+            id="inv-transitions",
+        )
         yield BarList("Time in each state (to as_of)", id="inv-time")
-        yield IssueTable([("key", "Issue"), ("relation", "Relation"), ("type", "Type"), ("state", "State"),
-                          ("summary", "Summary")], id="inv-relations")
-        yield IssueTable([("reason", "Reason"), ("from", "From"), ("to", "To"), ("time", "Duration"),
-                          ("flags", "Marks")], names_issues=False, id="inv-blockers")
-        yield IssueTable([("sprint", "Sprint"), ("state", "State"), ("added", "Added"), ("removed", "Removed"),
-                          ("flags", "Marks")], names_issues=False, id="inv-sprints")
+        yield IssueTable(
+            [("key", "Issue"), ("relation", "Relation"), ("type", "Type"), ("state", "State"), ("summary", "Summary")],
+            id="inv-relations",
+        )
+        yield IssueTable(
+            [("reason", "Reason"), ("from", "From"), ("to", "To"), ("time", "Duration"), ("flags", "Marks")],
+            names_issues=False,
+            id="inv-blockers",
+        )
+        yield IssueTable(
+            [("sprint", "Sprint"), ("state", "State"), ("added", "Added"), ("removed", "Removed"), ("flags", "Marks")],
+            names_issues=False,
+            id="inv-sprints",
+        )
         yield Static(id="inv-quality", classes="section")
 
     def action_back(self) -> None:
@@ -82,54 +108,92 @@ class InvestigatorPage(Page):
         self.post_message(self.Copy())
 
     def show(self, view: views.Investigation) -> None:
-        found = view.facts is not None
+        issue = view.issue
+        found = issue is not None
         for widget_id in ("inv-summary", "inv-transitions", "inv-time", "inv-blockers", "inv-sprints", "inv-quality"):
             self.query_one(f"#{widget_id}").display = found
-        self.query_one("#inv-relations").display = found and view.relations is not None and view.relations.height > 0
+        self.query_one("#inv-relations").display = issue is not None and issue.relations.height > 0
         self.query_one("#recent").display = not found
         hint = self.query_one("#inv-hint", Static)
-        if not found:
-            hint.update(Text.assemble(
-                (f"✖ No issue {view.key} in this warehouse.", tone("bad", self.app.no_color)) if view.key else "",
-                ("  " if view.key else "", ""),
-                ("/ jumps to an issue by key; enter on a row opens it.", "")))
+        if issue is None:
+            hint.update(
+                Text.assemble(
+                    (f"✖ No issue {view.key} in this warehouse.", tone("bad", self.app.no_color)) if view.key else "",
+                    ("  " if view.key else "", ""),
+                    ("/ jumps to an issue by key; enter on a row opens it.", ""),
+                )
+            )
             recent = self.query_one("#recent", IssueTable)
             recent.border_title = "Recently touched issues"
-            rows = [(r["issue_key"], state_label(r["current_status"]), r["touched_at"], r["team"],
-                     r["summary"] or "") for r in view.recent.iter_rows(named=True)]
+            rows = [
+                (r["issue_key"], state_label(r["current_status"]), r["touched_at"], r["team"], r["summary"] or "")
+                for r in view.recent.iter_rows(named=True)
+            ]
             recent.show(rows, [r[0] for r in rows])
             return
         hint.update(f"{self.context_note}esc back · n/p next/previous in the list · y copy key · / jump")
-        self._summary(view.facts)
-        self._timeline(view.timeline)
-        tis = view.time_in_status
+        self._summary(issue.facts)
+        self._timeline(issue.timeline)
+        tis = issue.time_in_status
         self.query_one("#inv-time", BarList).show(
             [(state_label(r["canonical_status"]), [r["hours"]]) for r in tis.iter_rows(named=True)],
-            [("hours", "█", "cyan")], unit=" h", digits=1)
-        if view.relations is not None and view.relations.height:
+            [("hours", "█", "cyan")],
+            unit=" h",
+            digits=1,
+        )
+        if issue.relations.height:
             relations = self.query_one("#inv-relations", IssueTable)
             relations.border_title = "Parent and sub-tasks"
-            rows = [(r["issue_key"], r["relation"], r["issue_type"] or "", outcome_label(r["current_status"], r["outcome"]),
-                     r["summary"] or ("not in this warehouse" if r["current_status"] is None else ""))
-                    for r in view.relations.iter_rows(named=True)]
+            rows = [
+                (
+                    r["issue_key"],
+                    r["relation"],
+                    r["issue_type"] or "",
+                    outcome_label(r["current_status"], r["outcome"]),
+                    r["summary"] or ("not in this warehouse" if r["current_status"] is None else ""),
+                )
+                for r in issue.relations.iter_rows(named=True)
+            ]
             relations.show(rows, [r[0] for r in rows])
         blockers = self.query_one("#inv-blockers", IssueTable)
-        blockers.border_title = f"Blockers ({view.blockers.height})"
-        blockers.show([(r["reason"], when(r["blocked_start"]), "open" if r["is_open"] else when(r["blocked_end"]),
-                        duration(r["hours"]), ", ".join(f for f, on in (("logged late", r["is_late_logged"]),
-                                                                        ("inverted: ignored", not r["is_valid"])) if on))
-                       for r in view.blockers.iter_rows(named=True)])
+        blockers.border_title = f"Blockers ({issue.blockers.height})"
+        blockers.show(
+            [
+                (
+                    r["reason"],
+                    when(r["blocked_start"]),
+                    "open" if r["is_open"] else when(r["blocked_end"]),
+                    duration(r["hours"]),
+                    ", ".join(
+                        f
+                        for f, on in (("logged late", r["is_late_logged"]), ("inverted: ignored", not r["is_valid"]))
+                        if on
+                    ),
+                )
+                for r in issue.blockers.iter_rows(named=True)
+            ]
+        )
         sprints = self.query_one("#inv-sprints", IssueTable)
-        sprints.border_title = f"Sprints ({view.sprints.height})"
-        sprints.show([(r["sprint_name"], r["state"], when(r["added_at"]), when(r["removed_at"]),
-                       ", ".join(f for f, on in (("added mid-sprint", r["added_mid_sprint"]),
-                                                 ("removed", r["removed"])) if on))
-                      for r in view.sprints.iter_rows(named=True)])
+        sprints.border_title = f"Sprints ({issue.sprints.height})"
+        sprints.show(
+            [
+                (
+                    r["sprint_name"],
+                    r["state"],
+                    when(r["added_at"]),
+                    when(r["removed_at"]),
+                    ", ".join(
+                        f for f, on in (("added mid-sprint", r["added_mid_sprint"]), ("removed", r["removed"])) if on
+                    ),
+                )
+                for r in issue.sprints.iter_rows(named=True)
+            ]
+        )
         focused = self.screen.focused
         if focused is not None and self in focused.ancestors:  # e.g. the list it was opened from, now hidden
             self.screen.set_focus(self, scroll_visible=False)
         quality = Text("Data quality\n", style="bold")
-        for note in view.quality or ("nothing unusual in this issue's raw data",):
+        for note in issue.quality or ("nothing unusual in this issue's raw data",):
             quality.append(f"  • {note}\n")
         self.query_one("#inv-quality", Static).update(quality)
         self.scroll_home(animate=False)
@@ -138,15 +202,24 @@ class InvestigatorPage(Page):
         text = Text()
         text.append(f"{f['issue_key']}", style="bold")
         text.append(f"  {f['summary'] or ''}\n")
-        pairs = [("type", f["issue_type"]), ("priority", f["priority"]), ("team", f["team"]),
-                 ("project", f["project_key"]), ("assignee", f["assignee"] or "unassigned"),
-                 ("state", f"{outcome_label(f['current_status'], f['outcome'])} ({f['current_raw_status'] or 'created'})"),
-                 ("resolution", f["resolution"] or DASH),
-                 ("kind", "sub-task" if f["is_subtask"] else "epic" if f["is_epic"] else "standard issue"),
-                 ("created", when(f["created_at"])), ("cycle start", when(f["first_in_progress_at"])),
-                 ("done", when(f["done_at"])), ("cycle time", duration(f["cycle_time_hours"])),
-                 ("lead time", duration(f["lead_time_hours"])), ("age", duration(f["age_hours"])),
-                 ("blocked", duration(f["blocked_hours"])), ("reopened", f"{f['reopen_count']}x")]
+        pairs = [
+            ("type", f["issue_type"]),
+            ("priority", f["priority"]),
+            ("team", f["team"]),
+            ("project", f["project_key"]),
+            ("assignee", f["assignee"] or "unassigned"),
+            ("state", f"{outcome_label(f['current_status'], f['outcome'])} ({f['current_raw_status'] or 'created'})"),
+            ("resolution", f["resolution"] or DASH),
+            ("kind", "sub-task" if f["is_subtask"] else "epic" if f["is_epic"] else "standard issue"),
+            ("created", when(f["created_at"])),
+            ("cycle start", when(f["first_in_progress_at"])),
+            ("done", when(f["done_at"])),
+            ("cycle time", duration(f["cycle_time_hours"])),
+            ("lead time", duration(f["lead_time_hours"])),
+            ("age", duration(f["age_hours"])),
+            ("blocked", duration(f["blocked_hours"])),
+            ("reopened", f"{f['reopen_count']}x"),
+        ]
         for i, (label, value) in enumerate(pairs):
             text.append(f"{label:>11} ", style="dim")
             text.append(f"{str(value):<22}" + ("\n" if i % 2 else ""))
@@ -157,10 +230,24 @@ class InvestigatorPage(Page):
         table.border_title = f"Transitions ({max(timeline.height - 1, 0)})"
         rows = []
         for r in timeline.iter_rows(named=True):
-            marks = [m for m, on in (("reopened", r["is_reopen"]), ("backward", r["is_backward"]),
-                                     ("drifted name", r["is_drifted"]),
-                                     ("unmapped", r["canonical_status"] == "unknown")) if on]
-            rows.append((when(r["entered_at"]), r["to_status"] or "(created)", state_label(r["canonical_status"]),
-                         duration(r["hours"]), ", ".join(marks),
-                         r["from_status"] or ("(created)" if r["period_index"] else "")))
+            marks = [
+                m
+                for m, on in (
+                    ("reopened", r["is_reopen"]),
+                    ("backward", r["is_backward"]),
+                    ("drifted name", r["is_drifted"]),
+                    ("unmapped", r["canonical_status"] == "unknown"),
+                )
+                if on
+            ]
+            rows.append(
+                (
+                    when(r["entered_at"]),
+                    r["to_status"] or "(created)",
+                    state_label(r["canonical_status"]),
+                    duration(r["hours"]),
+                    ", ".join(marks),
+                    r["from_status"] or ("(created)" if r["period_index"] else ""),
+                )
+            )
         table.show(rows)

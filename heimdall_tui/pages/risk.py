@@ -32,20 +32,35 @@ class RiskPage(PanelPage):
         self.signals: list = []
 
     def content(self) -> ComposeResult:
-        yield IssueTable([("severity", "Severity"), ("signal", "Signal"), ("scope", "Scope"),
-                          ("evidence", "Evidence")], id="signals")
+        yield IssueTable(
+            [("severity", "Severity"), ("signal", "Signal"), ("scope", "Scope"), ("evidence", "Evidence")], id="signals"
+        )
         yield Static(id="signal-detail")
         with Grid(classes="charts"):
-            yield IssueTable([("issue", "Issue"), ("blocked", "Blocked h"), ("blockers", "Windows"),
-                              ("state", "State"), ("team", "Team")], id="most-blocked")
+            yield IssueTable(
+                [
+                    ("issue", "Issue"),
+                    ("blocked", "Blocked h"),
+                    ("blockers", "Windows"),
+                    ("state", "State"),
+                    ("team", "Team"),
+                ],
+                id="most-blocked",
+            )
             yield BarList("Reopen rate by team (% of done work)", id="risk-reopen")
-            yield IssueTable([("reason", "Blocker reason"), ("windows", "Windows"), ("open", "Open"),
-                              ("late", "Logged late")], names_issues=False, id="reasons")
+            yield IssueTable(
+                [("reason", "Blocker reason"), ("windows", "Windows"), ("open", "Open"), ("late", "Logged late")],
+                names_issues=False,
+                id="reasons",
+            )
 
     def show(self, view: views.Risk) -> None:
         signals = self.query_one("#signals", IssueTable)
-        signals.border_title = (f"Risk signals: {len(view.signals)} of {view.checked} checks fired"
-                                if view.signals else f"Risk signals: none of {view.checked} checks fired")
+        signals.border_title = (
+            f"Risk signals: {len(view.signals)} of {view.checked} checks fired"
+            if view.signals
+            else f"Risk signals: none of {view.checked} checks fired"
+        )
         self.signals = view.signals
         rows = []
         for s in view.signals:
@@ -55,16 +70,23 @@ class RiskPage(PanelPage):
         self._detail(0)
         blocked = self.query_one("#most-blocked", IssueTable)
         blocked.border_title = "Most blocked issues in the window"
-        rows = [(r["issue_key"], r["blocked_hours"], r["blocker_count"], state_label(r["current_status"]), r["team"])
-                for r in view.most_blocked.iter_rows(named=True)]
-        blocked.show(rows, [r[0] for r in rows])
+        most = [
+            (r["issue_key"], r["blocked_hours"], r["blocker_count"], state_label(r["current_status"]), r["team"])
+            for r in view.most_blocked.iter_rows(named=True)
+        ]
+        blocked.show(most, [r[0] for r in most])
         self.query_one("#risk-reopen", BarList).show(
-            [(team, [rate]) for team, rate, _ in view.reopen_by_team if rate is not None], [("reopened", "█", "magenta")],
-            unit="%", digits=1, note="share of the window's done work that was reopened before done")
+            [(team, [rate]) for team, rate, _ in view.reopen_by_team if rate is not None],
+            [("reopened", "█", "magenta")],
+            unit="%",
+            digits=1,
+            note="share of the window's done work that was reopened before done",
+        )
         reasons = self.query_one("#reasons", IssueTable)
         reasons.border_title = "Blocker reasons in the window"
-        reasons.show([(r["reason"], r["windows"], r["still_open"], r["late_logged"])
-                      for r in view.reasons.iter_rows(named=True)])
+        reasons.show(
+            [(r["reason"], r["windows"], r["still_open"], r["late_logged"]) for r in view.reasons.iter_rows(named=True)]
+        )
 
     def _detail(self, row: int) -> None:
         detail = self.query_one("#signal-detail", Static)
@@ -74,9 +96,15 @@ class RiskPage(PanelPage):
         shown = self.query_one("#signals", IssueTable).row_at(row)
         s = next((s for s in self.signals if shown and (s.name, s.scope) == (shown[1], shown[2])), self.signals[0])
         first = example(s)
-        detail.update(Text.assemble((f"{s.name} ({s.scope}): ", "bold"), s.explanation.split(": ", 1)[-1],
-                                    ("\nAction: ", "bold"), s.action,
-                                    (f"\nenter opens {first}" if first else "", "dim")))
+        detail.update(
+            Text.assemble(
+                (f"{s.name} ({s.scope}): ", "bold"),
+                s.explanation.split(": ", 1)[-1],
+                ("\nAction: ", "bold"),
+                s.action,
+                (f"\nenter opens {first}" if first else "", "dim"),
+            )
+        )
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "signals":

@@ -31,23 +31,38 @@ class TrendsPage(PanelPage):
             yield BarList("Throughput per team in the window", id="trend-throughput")
             yield Chart("Cumulative flow (issues by state, end of day)", id="trend-cfd")
             yield Chart("WIP run chart (active issues, end of day)", id="trend-wip")
-        yield IssueTable([("team", "Team"), ("sprint", "Sprint"), ("ended", "Ended"), ("committed", "Committed"),
-                          ("added", "Added"), ("completed", "Done"), ("say_do", "Say/do %", 0)],
-                         names_issues=False, id="trend-sprints")
+        yield IssueTable(
+            [
+                ("team", "Team"),
+                ("sprint", "Sprint"),
+                ("ended", "Ended"),
+                ("committed", "Committed"),
+                ("added", "Added"),
+                ("completed", "Done"),
+                ("say_do", "Say/do %", 0),
+            ],
+            names_issues=False,
+            id="trend-sprints",
+        )
 
     def show(self, view: views.Trends) -> None:
         boxes = view.boxes
 
         def box(plt):
             if boxes.height:
-                plt.box(boxes["team"].to_list(),
-                        [[r["p95"], r["p75"], r["p50"], r["p25"], r["p5"]] for r in boxes.iter_rows(named=True)],
-                        quintuples=True, colors=["cyan", "red"])
+                plt.box(
+                    boxes["team"].to_list(),
+                    [[r["p95"], r["p75"], r["p50"], r["p25"], r["p5"]] for r in boxes.iter_rows(named=True)],
+                    quintuples=True,
+                    colors=["cyan", "red"],
+                )
             y_axis(plt, boxes["p95"].to_list() if boxes.height else [], "hours")
 
         self.query_one("#trend-throughput", BarList).show(
-            [(team, [n]) for team, n in view.throughput_by_team], [("done", "█", "cyan")],
-            note=f"issues done {view.window_label}")
+            [(team, [n]) for team, n in view.throughput_by_team],
+            [("done", "█", "cyan")],
+            note=f"issues done {view.window_label}",
+        )
 
         def cfd(plt):
             xs = list(range(1, len(view.days) + 1))
@@ -57,8 +72,14 @@ class TrendsPage(PanelPage):
                 totals = [a + b for a, b in zip(totals, values)]
                 stacked.append((state, totals))
             for i, (state, values) in reversed(list(enumerate(stacked))):
-                plt.plot(xs, values, label=state_label(state), fillx=True, marker=MARKERS[i % len(MARKERS)],
-                         color=COLORS[i % len(COLORS)])
+                plt.plot(
+                    xs,
+                    values,
+                    label=state_label(state),
+                    fillx=True,
+                    marker=MARKERS[i % len(MARKERS)],
+                    color=COLORS[i % len(COLORS)],
+                )
             x_labels(plt, view.days)
             y_axis(plt, totals, "issues")
 
@@ -73,6 +94,17 @@ class TrendsPage(PanelPage):
         self.query_one("#trend-wip", Chart).draw(wip)
         sprints = self.query_one("#trend-sprints", IssueTable)
         sprints.border_title = f"Finished sprints: the last {views.SPRINTS_PER_TEAM} per team, committed vs done"
-        sprints.show([(r["team"], r["sprint_name"], r["end_at"].date().isoformat(), r["committed"], r["added"],
-                       r["completed"], None if r["say_do"] is None else 100 * r["say_do"])
-                      for r in view.sprints.iter_rows(named=True)])
+        sprints.show(
+            [
+                (
+                    r["team"],
+                    r["sprint_name"],
+                    r["end_at"].date().isoformat(),
+                    r["committed"],
+                    r["added"],
+                    r["completed"],
+                    None if r["say_do"] is None else 100 * r["say_do"],
+                )
+                for r in view.sprints.iter_rows(named=True)
+            ]
+        )

@@ -16,10 +16,19 @@ from heimdall_tui.widgets import IssueTable
 from heimdall_tui.widgets.format import Shown, state_label, tone
 
 ROWS_PER_PAGE = (50, 100, 200, 500, 1000)
-COLUMNS = (("issue_key", "Issue"), ("risk", "Risk", 2), ("marks", "!"), ("team", "Team"),
-           ("canonical_status", "State"), ("age_days", "Age d"), ("days_in_status", "In status d"),
-           ("blocked_hours", "Blocked h"), ("assignee", "Assignee"), ("project_key", "Project"),
-           ("raw_status", "Raw status"))
+COLUMNS = (
+    ("issue_key", "Issue"),
+    ("risk", "Risk", 2),
+    ("marks", "!"),
+    ("team", "Team"),
+    ("canonical_status", "State"),
+    ("age_days", "Age d"),
+    ("days_in_status", "In status d"),
+    ("blocked_hours", "Blocked h"),
+    ("assignee", "Assignee"),
+    ("project_key", "Project"),
+    ("raw_status", "Raw status"),
+)
 MARKS = {0: "", 1: "!", 2: "!!"}
 
 
@@ -53,18 +62,30 @@ class TriagePage(PanelPage):
         self.shown = views.TriageQuery()  # what the rows on screen answer
         self.total = 0
         self.rule = views.metrics.TRIAGE_RULE  # until the first view says it
-        self.choices: dict[str, set] = {"#triage-team": set(), "#triage-project": set(),
-                                        "#triage-state": {"in_progress", "review", "blocked"},
-                                        "#triage-limit": set(ROWS_PER_PAGE)}
+        self.choices: dict[str, set] = {
+            "#triage-team": set(),
+            "#triage-project": set(),
+            "#triage-state": {"in_progress", "review", "blocked"},
+            "#triage-limit": set(ROWS_PER_PAGE),
+        }
 
     def content(self) -> ComposeResult:
         with Horizontal(id="triage-filters"):
             yield Select([], prompt="team: all", compact=True, id="triage-team")
             yield Select([], prompt="project: all", compact=True, id="triage-project")
-            yield Select([(state_label(s), s) for s in ("in_progress", "review", "blocked")], prompt="state: all",
-                         compact=True, id="triage-state")
-            yield Select([(f"{n} rows", n) for n in ROWS_PER_PAGE], value=views.TriageQuery().limit,
-                         allow_blank=False, compact=True, id="triage-limit")
+            yield Select(
+                [(state_label(s), s) for s in ("in_progress", "review", "blocked")],
+                prompt="state: all",
+                compact=True,
+                id="triage-state",
+            )
+            yield Select(
+                [(f"{n} rows", n) for n in ROWS_PER_PAGE],
+                value=views.TriageQuery().limit,
+                allow_blank=False,
+                compact=True,
+                id="triage-limit",
+            )
         yield Static(id="triage-rule", classes="dim")
         yield IssueTable(list(COLUMNS), id="triage-table", sort_callback=self._sorted)
 
@@ -78,8 +99,12 @@ class TriagePage(PanelPage):
 
     def _reflect(self, request: views.TriageQuery) -> None:
         """Show `request` in the selects without announcing it as a change."""
-        for widget_id, value in (("#triage-team", request.team), ("#triage-project", request.project),
-                                 ("#triage-state", request.state), ("#triage-limit", request.limit)):
+        for widget_id, value in (
+            ("#triage-team", request.team),
+            ("#triage-project", request.project),
+            ("#triage-state", request.state),
+            ("#triage-limit", request.limit),
+        ):
             select = self.query_one(widget_id, Select)
             wanted = value if value in self.choices[widget_id] else Select.NULL
             if select.value != wanted:
@@ -93,8 +118,14 @@ class TriagePage(PanelPage):
             v = self.query_one(widget_id, Select).value
             return None if v == Select.NULL else v
 
-        request = replace(self.shown, team=value("#triage-team"), project=value("#triage-project"),
-                          state=value("#triage-state"), limit=value("#triage-limit") or self.shown.limit, page=0)
+        request = replace(
+            self.shown,
+            team=value("#triage-team"),
+            project=value("#triage-project"),
+            state=value("#triage-state"),
+            limit=value("#triage-limit") or self.shown.limit,
+            page=0,
+        )
         if request != self.shown:
             self.post_message(self.Changed(request))
 
@@ -118,15 +149,31 @@ class TriagePage(PanelPage):
         start = q.page * q.limit
         pages = max(1, -(-view.total // q.limit))
         self.query_one("#triage-rule", Static).update(
-            f"{view.rule}.  ! past SLE or blocked, !! both.  Page {q.page + 1} of {pages}: ] next, [ previous")
+            f"{view.rule}.  ! past SLE or blocked, !! both.  Page {q.page + 1} of {pages}: ] next, [ previous"
+        )
         table = self.query_one("#triage-table", IssueTable)
-        table.border_title = (f"WIP triage: {start + 1:,}–{start + view.rows.height:,} of {view.total:,} active"
-                              + (f" · {q.describe()}" if q.describe() else "")
-                              if view.rows.height else f"WIP triage: nothing active matches {q.describe()}")
-        rows = [(r["issue_key"], r["risk"], Shown(r["marks"], Text(MARKS[r["marks"]], style=tone("bad", self.app.no_color))),
-                 r["team"], state_label(r["canonical_status"]), r["age_days"], r["days_in_status"],
-                 r["blocked_hours"], r["assignee"], r["project_key"], r["raw_status"])
-                for r in view.rows.iter_rows(named=True)]
+        table.border_title = (
+            f"WIP triage: {start + 1:,}–{start + view.rows.height:,} of {view.total:,} active"
+            + (f" · {q.describe()}" if q.describe() else "")
+            if view.rows.height
+            else f"WIP triage: nothing active matches {q.describe()}"
+        )
+        rows = [
+            (
+                r["issue_key"],
+                r["risk"],
+                Shown(r["marks"], Text(MARKS[r["marks"]], style=tone("bad", self.app.no_color))),
+                r["team"],
+                state_label(r["canonical_status"]),
+                r["age_days"],
+                r["days_in_status"],
+                r["blocked_hours"],
+                r["assignee"],
+                r["project_key"],
+                r["raw_status"],
+            )
+            for r in view.rows.iter_rows(named=True)
+        ]
         table.show(rows, [r[0] for r in rows], sorted_by=(q.order, q.descending))
 
     def initial_focus(self):
@@ -136,7 +183,9 @@ class TriagePage(PanelPage):
         table = self.query_one("#triage-table", IssueTable)
         q = self.shown
         rows = [tuple(str(v) if isinstance(v, Shown) else v for v in row) for row in table.rows_raw]
-        about = [f"filters: {q.describe() or 'none'}; sorted by {q.order} {'desc' if q.descending else 'asc'}; "
-                 f"rows {q.page * q.limit + 1}-{q.page * q.limit + len(rows)} of {self.total}",
-                 f"rule: {self.rule}"]
+        about = [
+            f"filters: {q.describe() or 'none'}; sorted by {q.order} {'desc' if q.descending else 'asc'}; "
+            f"rows {q.page * q.limit + 1}-{q.page * q.limit + len(rows)} of {self.total}",
+            f"rule: {self.rule}",
+        ]
         self.post_message(self.Export([c[1] if c[0] != "marks" else "Marks" for c in COLUMNS], rows, about))

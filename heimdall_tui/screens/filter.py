@@ -29,18 +29,29 @@ class FilterDialog(Guarded, ModalScreen[Scope | None]):
         f = self.scope.filters
         with Vertical(id="filter-box"):
             yield Label("Filter every tab", id="filter-title")
-            for key, label, current in (("team", "Team", f.team), ("project_key", "Project", f.project),
-                                        ("issue_type", "Issue type", f.issue_type)):
+            for key, label, current in (
+                ("team", "Team", f.team),
+                ("project_key", "Project", f.project),
+                ("issue_type", "Issue type", f.issue_type),
+            ):
                 with Horizontal(classes="filter-row"):
                     yield Label(label)
-                    yield Select([(v, v) for v in self.dimensions[key]],
-                                 value=current if current in self.dimensions[key] else Select.NULL,
-                                 prompt="all", compact=True, id=f"pick-{key}")
+                    yield Select(
+                        [(v, v) for v in self.dimensions[key]],
+                        value=current if current in self.dimensions[key] else Select.NULL,
+                        prompt="all",
+                        compact=True,
+                        id=f"pick-{key}",
+                    )
             with Horizontal(classes="filter-row"):
                 yield Label("Time window")
-                yield Select([(("all time" if w is None else f"last {w} weeks"), k) for k, w in WINDOWS.items()],
-                             value=next(k for k, w in WINDOWS.items() if w == self.scope.weeks), allow_blank=False,
-                             compact=True, id="pick-window")
+                yield Select(
+                    [(("all time" if w is None else f"last {w} weeks"), k) for k, w in WINDOWS.items()],
+                    value=next(k for k, w in WINDOWS.items() if w == self.scope.weeks),
+                    allow_blank=False,
+                    compact=True,
+                    id="pick-window",
+                )
             with Horizontal(id="filter-buttons"):
                 yield Button("Apply", variant="primary", compact=True, id="apply")
                 yield Button("Clear", compact=True, id="clear")
@@ -52,11 +63,15 @@ class FilterDialog(Guarded, ModalScreen[Scope | None]):
 
     def _value(self, key: str) -> str | None:
         value = self.query_one(f"#pick-{key}", Select).value
-        return None if value == Select.NULL else value
+        return None if value == Select.NULL else str(value)
 
     def action_apply(self) -> None:
-        self.dismiss(Scope(Filters(self._value("team"), self._value("project_key"), self._value("issue_type")),
-                           WINDOWS[self._value("window")]))
+        self.dismiss(
+            Scope(
+                Filters(self._value("team"), self._value("project_key"), self._value("issue_type")),
+                WINDOWS[str(self._value("window"))],
+            )
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -15,8 +15,13 @@ from heimdall_tui import keymap
 def key_name(binding: Binding, key: str) -> str:
     if binding.key_display:
         return binding.key_display
-    return {"question_mark": "?", "slash": "/", "escape": "esc", "right_square_bracket": "]",
-            "left_square_bracket": "["}.get(key, key)
+    return {
+        "question_mark": "?",
+        "slash": "/",
+        "escape": "esc",
+        "right_square_bracket": "]",
+        "left_square_bracket": "[",
+    }.get(key, key)
 
 
 class HelpScreen(ModalScreen[None]):

@@ -7,7 +7,7 @@ own glyph so they stay apart without colour (NO_COLOR).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.widgets import Static
@@ -70,18 +70,25 @@ def x_labels(plt, labels: list[str], partial_last: bool = False) -> None:
     plt.xticks([p + 1 for p in positions], names)
 
 
-def draw_lines(series: dict[str, list[float | None]], labels: list[str], ylabel: str,
-               partial_last: bool = False) -> Callable:
+def draw_lines(
+    series: dict[str, list[float | None]], labels: list[str], ylabel: str, partial_last: bool = False
+) -> Callable:
     def draw(plt):
         xs = list(range(1, len(labels) + 1))
         for i, (name, values) in enumerate(series.items()):
             points = [(x, v) for x, v in zip(xs, values) if v is not None]
             if points:
-                plt.plot([p[0] for p in points], [p[1] for p in points], label=name,
-                         marker=MARKERS[i % len(MARKERS)], color=COLORS[i % len(COLORS)])
+                plt.plot(
+                    [p[0] for p in points],
+                    [p[1] for p in points],
+                    label=name,
+                    marker=MARKERS[i % len(MARKERS)],
+                    color=COLORS[i % len(COLORS)],
+                )
         x_labels(plt, labels, partial_last)
         y_axis(plt, [v for values in series.values() for v in values], ylabel)
         plt.xlabel("week of (Mon)" + ("; * = this week so far" if partial_last else ""))
+
     return draw
 
 
@@ -95,8 +102,14 @@ class BarList(Static):
         super().__init__(**kwargs)
         self.title = title
 
-    def show(self, rows: list[tuple[str, list[float]]], segments: list[tuple[str, str, str]],
-             unit: str = "", digits: int = 0, note: str = "") -> None:
+    def show(
+        self,
+        rows: list[tuple[str, list[float]]],
+        segments: list[tuple[str, str, str]],
+        unit: str = "",
+        digits: int = 0,
+        note: str = "",
+    ) -> None:
         width = max(10, (self.size.width or 60) - 2)
         label_width = min(16, max((len(label) for label, _ in rows), default=4))
         totals = [sum(v for v in values if v) for _, values in rows]

@@ -12,16 +12,26 @@ from datetime import datetime
 from rich.text import Text
 
 DASH = "—"
-STATE_LABELS = {"in_progress": "in progress", "review": "review", "blocked": "blocked", "todo": "to do",
-                "done": "done", "unknown": "unknown"}
+STATE_LABELS = {
+    "in_progress": "in progress",
+    "review": "review",
+    "blocked": "blocked",
+    "todo": "to do",
+    "done": "done",
+    "unknown": "unknown",
+}
 
 
 # Each tone has a colour form and a NO_COLOR form. Without colour Textual turns red into a
 # dark grey that nearly vanishes, so the worst news would be the least visible: there it is
 # carried by reverse video, bold and underline instead (and, where it is drawn, by a word
 # or symbol: ▲▼ ✖ !).
-TONES = {"bad": ("bold white on red", "bold reverse"), "warn": ("bold black on yellow", "bold underline"),
-         "good": ("bold green", "bold"), "muted": ("dim", "dim")}
+TONES = {
+    "bad": ("bold white on red", "bold reverse"),
+    "warn": ("bold black on yellow", "bold underline"),
+    "good": ("bold green", "bold"),
+    "muted": ("dim", "dim"),
+}
 
 
 def tone(name: str, no_color: bool) -> str:
@@ -29,7 +39,7 @@ def tone(name: str, no_color: bool) -> str:
 
 
 def state_label(state: str | None) -> str:
-    return STATE_LABELS.get(state, state or DASH)
+    return STATE_LABELS.get(state or "", state or DASH)
 
 
 def outcome_label(state: str | None, outcome: str | None) -> str:

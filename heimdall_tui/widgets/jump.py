@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -54,8 +54,12 @@ class JumpBar(Guarded, Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label("Issue / ")
-        yield Input(placeholder="issue key; → completes, enter opens, esc closes", compact=True, id="jump",
-                    suggester=KeySuggester(self.lookup))
+        yield Input(
+            placeholder="issue key; → completes, enter opens, esc closes",
+            compact=True,
+            id="jump",
+            suggester=KeySuggester(self.lookup),
+        )
         yield Static(id="jump-error")
 
     @property
@@ -71,7 +75,8 @@ class JumpBar(Guarded, Horizontal):
 
     def say(self, message: str) -> None:
         self.query_one("#jump-error", Static).update(
-            Text(f"✖ {message}", style=tone("bad", self.app.no_color)) if message else "")
+            Text(f"✖ {message}", style=tone("bad", self.app.no_color)) if message else ""
+        )
 
     def action_close(self) -> None:
         self.display = False

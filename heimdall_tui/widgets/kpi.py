@@ -29,6 +29,8 @@ class KpiCard(Static):
             else:
                 better = (delta > 0) == kpi.higher_is_better
                 arrow = "▲" if delta > 0 else "▼"
-                text.append(f"{arrow}{delta:+,.{kpi.digits}f}", style=tone("good" if better else "bad", self.app.no_color))
+                text.append(
+                    f"{arrow}{delta:+,.{kpi.digits}f}", style=tone("good" if better else "bad", self.app.no_color)
+                )
                 text.append(f" vs {number(kpi.previous, kpi.digits)}", style="dim")
         self.update(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -44,8 +44,13 @@ class IssueTable(Guarded, DataTable):
 
     BINDINGS = keymap.TABLE + [keymap.OPEN_ISSUE]
 
-    def __init__(self, columns: list[tuple], names_issues: bool = True,
-                 sort_callback: Callable[[str, bool], None] | None = None, **kwargs):
+    def __init__(
+        self,
+        columns: list[tuple],
+        names_issues: bool = True,
+        sort_callback: Callable[[str, bool], None] | None = None,
+        **kwargs,
+    ):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         # (key, label) or (key, label, decimals)
         self.spec = [(c[0], c[1], c[2] if len(c) > 2 else 1) for c in columns]
@@ -67,8 +72,9 @@ class IssueTable(Guarded, DataTable):
         for (key, label, _), width in zip(self.spec, widths):
             self.add_column(label, key=key, width=width)
 
-    def show(self, rows: list[tuple], keys: list[str | None] | None = None,
-             sorted_by: tuple[str, bool] | None = None) -> None:
+    def show(
+        self, rows: list[tuple], keys: list[str | None] | None = None, sorted_by: tuple[str, bool] | None = None
+    ) -> None:
         """Replace the rows; `keys` names the issue of each row (None: the row names none).
         `sorted_by` says how the source already ordered them."""
         self.rows_raw = list(rows)
@@ -82,16 +88,21 @@ class IssueTable(Guarded, DataTable):
 
     def _sort_locally(self) -> None:
         index = self.sort_index
-        order = sorted(range(len(self.rows_raw)), key=lambda i: sort_key(self.rows_raw[i][index]),
-                       reverse=self.sort_reverse)
+        if index is None:
+            return
+        order = sorted(
+            range(len(self.rows_raw)), key=lambda i: sort_key(self.rows_raw[i][index]), reverse=self.sort_reverse
+        )
         self.rows_raw = [self.rows_raw[i] for i in order]
         self.row_issues = [self.row_issues[i] for i in order]
 
     def _render_rows(self) -> None:
         digits = [d for _, _, d in self.spec]
         cells = [[cell(v, d) for v, d in zip(row, digits)] for row in self.rows_raw]
-        widths = [max([cell_len(label)] + [cell_len(str(row[i])) for row in cells])
-                  for i, (_, label, _) in enumerate(self.spec)]
+        widths = [
+            max([cell_len(label)] + [cell_len(str(row[i])) for row in cells])
+            for i, (_, label, _) in enumerate(self.spec)
+        ]
         self._set_columns(widths)
         for i, row in enumerate(cells):
             self.add_row(*(_aligned(c, w) for c, w in zip(row, widths)), key=str(i))
@@ -101,6 +112,8 @@ class IssueTable(Guarded, DataTable):
             self.border_subtitle = f"sorted by {label} {'▼' if self.sort_reverse else '▲'}"
 
     def _apply_sort(self) -> None:
+        if self.sort_index is None:
+            return
         if self.sort_callback is not None:
             self.sort_callback(self.spec[self.sort_index][0], self.sort_reverse)
             return

@@ -49,8 +49,12 @@ def _open_existing(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
-                       "AND table_name = ?", [name]).fetchall()[0][0] > 0
+    return (
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [name]
+        ).fetchall()[0][0]
+        > 0
+    )
 
 
 def warehouse_meta(con: duckdb.DuckDBPyConnection, path: Path) -> dict:
@@ -69,7 +73,8 @@ def warehouse_meta(con: duckdb.DuckDBPyConnection, path: Path) -> dict:
     version = meta["schema_version"]
     if version is None or version > SCHEMA_VERSION:
         raise HeimdallError(
-            f"{path} has warehouse schema version {version}; this heimdall-tui reads up to {SCHEMA_VERSION} (upgrade heimdall-tui)"
+            f"{path} has warehouse schema version {version}; this heimdall-tui reads up to {SCHEMA_VERSION} "
+            "(upgrade heimdall-tui)"
         )
     return meta
 
@@ -101,5 +106,7 @@ def require_models(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         raise HeimdallError(f"{path} holds raw tables but no models yet (run `heimdall-tui build --db {path}`)")
     version = con.execute("SELECT schema_version FROM meta").fetchall()[0][0]
     if version < SCHEMA_VERSION:
-        raise HeimdallError(f"{path} was built by an older heimdall-tui (schema {version}); "
-                            f"rebuild it with `heimdall-tui build --db {path}`")
+        raise HeimdallError(
+            f"{path} was built by an older heimdall-tui (schema {version}); "
+            f"rebuild it with `heimdall-tui build --db {path}`"
+        )

@@ -18,11 +18,12 @@ from warehouse.engine.db import SCHEMA_VERSION, open_warehouse
 from warehouse.engine.registry import Model
 from warehouse.engine.writer import atomic_target, build_connection
 from warehouse.errors import BuildFailed
-from warehouse.sources.contract import RAW_TABLES, insert_raw
+from warehouse.sources.contract import RAW_TABLES, Loader, insert_raw
 
 
-def materialise(target: Path, load: Loader, progress: Progress = quiet, build: bool = True,
-                models: list[Model] | None = None) -> list[TestResult]:
+def materialise(
+    target: Path, load: Loader, progress: Progress = quiet, build: bool = True, models: list[Model] | None = None
+) -> list[TestResult]:
     """Build a complete warehouse beside `target` and rename it over `target` only if every
     error-severity data test passes. Raises BuildFailed (with all results) otherwise.
     With build=False only the raw tables and meta are written (models come with `build`)."""
@@ -57,8 +58,10 @@ def copy_sources(source: Path, workflow: str | None = None) -> Loader:
         escaped = str(source).replace("'", "''")
         con.execute(f"ATTACH '{escaped}' AS src (READ_ONLY)")
         try:
-            present = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() "
-                                                 "WHERE database_name = 'src'").fetchall()}
+            present = {
+                t
+                for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'src'").fetchall()
+            }
             # an older warehouse lacks the optional columns (they come as NULLs) and tables
             # (the build creates them empty)
             for table in RAW_TABLES:
@@ -73,4 +76,3 @@ def copy_sources(source: Path, workflow: str | None = None) -> Loader:
             con.execute("UPDATE meta SET workflow = ?", [workflow])
 
     return load
-

@@ -6,8 +6,8 @@ from __future__ import annotations
 import graphlib
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
 
 import duckdb
 
@@ -16,7 +16,7 @@ from warehouse.sources.contract import RAW_TABLES
 
 SOURCES = frozenset(RAW_TABLES) | {"meta"}
 
-Build = Union[str, Callable[[duckdb.DuckDBPyConnection], None]]
+Build = str | Callable[[duckdb.DuckDBPyConnection], None]
 
 AS_OF = "(SELECT as_of FROM meta)"
 
@@ -38,7 +38,7 @@ def discover() -> list[Model]:
     """Every MODEL declared by a module of `warehouse.models`."""
     import warehouse.models as package
 
-    models = []
+    models: list[Model] = []
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         models.extend(getattr(module, "MODELS", ()))

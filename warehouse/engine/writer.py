@@ -28,15 +28,15 @@ import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
 from warehouse.engine.db import connect
 from warehouse.errors import HeimdallError
 
-_builds: "weakref.WeakSet[duckdb.DuckDBPyConnection]" = weakref.WeakSet()
+_builds: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
 _held: dict[Path, tuple[int, int]] = {}  # lock path -> (fd, depth)
 _guard = threading.Lock()
 
@@ -63,6 +63,7 @@ def real_path(path: Path) -> Path:
 
 
 # -- the writer lock -------------------------------------------------------------------------
+
 
 def _lock_path(path: Path) -> Path:
     path = real_path(path)
@@ -120,8 +121,9 @@ def _acquire(lock: Path, on_wait: Callable[[str], None] | None) -> int:
             os.close(fd)
             holder = _holder(lock)
             if time.monotonic() >= deadline:
-                raise HeimdallError(f"{lock.name[1:-5]} is being written by {holder}; try again when it is done") \
-                    from None
+                raise HeimdallError(
+                    f"{lock.name[1:-5]} is being written by {holder}; try again when it is done"
+                ) from None
             if not told and on_wait is not None:
                 on_wait(f"waiting for {holder} to finish writing {lock.name[1:-5]} (up to {wait:.0f} s)")
                 told = True
@@ -138,6 +140,7 @@ def _acquire(lock: Path, on_wait: Callable[[str], None] | None) -> int:
 
 
 # -- atomic replacement -------------------------------------------------------------------------
+
 
 def _leftovers(tmp: Path) -> tuple[Path, ...]:
     return tmp, Path(f"{tmp}.wal"), Path(f"{tmp}.tmp")
@@ -198,6 +201,7 @@ def atomic_target(path: Path):
 
 
 # -- bounded, interruptible build connections -----------------------------------------------------
+
 
 def _default_memory_limit() -> str:
     with contextlib.suppress(ValueError, OSError, AttributeError):

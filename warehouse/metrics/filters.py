@@ -25,8 +25,11 @@ class Filters:
     issue_type: str | None = None
 
     def _pairs(self) -> list[tuple[str, str]]:
-        return [(c, v) for c, v in (("team", self.team), ("project_key", self.project),
-                                    ("issue_type", self.issue_type)) if v is not None]
+        return [
+            (c, v)
+            for c, v in (("team", self.team), ("project_key", self.project), ("issue_type", self.issue_type))
+            if v is not None
+        ]
 
     def where(self, alias: str = "", flow_items: bool = True) -> tuple[str, dict]:
         """A SQL condition on fct_issue_lifecycle (or fct_wip_current) columns, under `alias`,
@@ -52,8 +55,11 @@ class Filters:
         return " AND ".join(parts), dict(pairs)
 
     def describe(self) -> str:
-        parts = [f"{k} {v}" for k, v in (("team", self.team), ("project", self.project),
-                                          ("type", self.issue_type)) if v is not None]
+        parts = [
+            f"{k} {v}"
+            for k, v in (("team", self.team), ("project", self.project), ("type", self.issue_type))
+            if v is not None
+        ]
         return ", ".join(parts) or "all work"
 
     def with_team(self, team: str | None) -> Filters:
@@ -63,26 +69,41 @@ class Filters:
 NO_FILTERS = Filters()
 
 
-def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> pl.DataFrame:
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> pl.DataFrame:
     """A query's result as a polars frame (through the Arrow C stream, no pyarrow)."""
     return pl.DataFrame(con.sql(sql, params=params or None))
 
 
-def over_delivered(con: duckdb.DuckDBPyConnection, select: str, start: datetime, end: datetime,
-                   filters: Filters, only: str = "true", group_by: str = "") -> list[tuple]:
+def over_delivered(
+    con: duckdb.DuckDBPyConnection,
+    select: str,
+    start: datetime,
+    end: datetime,
+    filters: Filters,
+    only: str = "true",
+    group_by: str = "",
+) -> list[tuple]:
     """`select` over the flow items delivered in [start, end) (see `throughput`) that meet
     `only`: the one place that says which items a delivery metric describes."""
     cond, params = filters.where()
     return con.execute(
         f"SELECT {select} FROM fct_issue_lifecycle WHERE {within('delivered_at')} AND ({only}) AND {cond} "
-        f"{'GROUP BY ' + group_by if group_by else ''}", {"start": start, "end": end, **params}).fetchall()
+        f"{'GROUP BY ' + group_by if group_by else ''}",
+        {"start": start, "end": end, **params},
+    ).fetchall()
 
 
 def dimensions(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """The teams, projects and issue types present, for choosing filters."""
-    return {column: [r[0] for r in con.execute(
-        f"SELECT DISTINCT {column} FROM fct_issue_lifecycle WHERE {column} IS NOT NULL ORDER BY 1").fetchall()]
-        for column, _ in DIMENSIONS}
+    return {
+        column: [
+            r[0]
+            for r in con.execute(
+                f"SELECT DISTINCT {column} FROM fct_issue_lifecycle WHERE {column} IS NOT NULL ORDER BY 1"
+            ).fetchall()
+        ]
+        for column, _ in DIMENSIONS
+    }
 
 
 def validate_filters(con: duckdb.DuckDBPyConnection, filters: Filters) -> None:
@@ -99,20 +120,32 @@ def validate_filters(con: duckdb.DuckDBPyConnection, filters: Filters) -> None:
 def teams(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -> list[str]:
     """The teams with flow items under the filters, by name."""
     cond, params = filters.where()
-    return [r[0] for r in con.execute(
-        f"SELECT DISTINCT team FROM fct_issue_lifecycle WHERE {cond} ORDER BY 1", params).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT team FROM fct_issue_lifecycle WHERE {cond} ORDER BY 1", params
+        ).fetchall()
+    ]
 
 
 def issue_keys(con: duckdb.DuckDBPyConnection, prefix: str, limit: int = 10) -> list[str]:
     """Issue keys starting with `prefix`, case-insensitively (for completion); `_` and `%`
     are plain characters."""
-    return [r[0] for r in con.execute(
-        "SELECT issue_key FROM fct_issue_lifecycle WHERE starts_with(upper(issue_key), upper($prefix)) "
-        "ORDER BY length(issue_key), issue_key LIMIT $limit", {"prefix": prefix, "limit": int(limit)}).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT issue_key FROM fct_issue_lifecycle WHERE starts_with(upper(issue_key), upper($prefix)) "
+            "ORDER BY length(issue_key), issue_key LIMIT $limit",
+            {"prefix": prefix, "limit": int(limit)},
+        ).fetchall()
+    ]
 
 
 def find_issue(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
     """The issue key equal to `key` ignoring case (surrounding blanks dropped), or None."""
-    rows = con.execute("SELECT issue_key FROM fct_issue_lifecycle WHERE upper(issue_key) = upper(trim($key)) "
-                       "ORDER BY issue_key LIMIT 1", {"key": key}).fetchall()
+    rows = con.execute(
+        "SELECT issue_key FROM fct_issue_lifecycle WHERE upper(issue_key) = upper(trim($key)) "
+        "ORDER BY issue_key LIMIT 1",
+        {"key": key},
+    ).fetchall()
     return rows[0][0] if rows else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 import duckdb
 import polars as pl
@@ -14,6 +15,32 @@ PERCENTILES = (0.50, 0.75, 0.85, 0.95)
 WITH_CYCLE_TIME = "cycle_time_hours IS NOT NULL"
 
 
+class Percentiles(TypedDict):
+    n: int
+    p50: float | None
+    p75: float | None
+    p85: float | None
+    p95: float | None
+
+
+class Discards(TypedDict):
+    done: int
+    discarded: int
+    rate_pct: float | None
+
+
+class Rework(TypedDict):
+    done: int
+    reopened: int
+    rate_pct: float | None
+
+
+class CycleSummary(TypedDict):
+    n: int
+    mean_days: float | None
+    log_spread: float | None
+
+
 def throughput(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS) -> int:
     """Throughput: the number of flow items delivered in [start, end): done_at in the period
     and not discarded by their resolution (Won't Do, Duplicate, ...). done_at is the last
@@ -23,8 +50,9 @@ def throughput(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, f
     return over_delivered(con, "count(*)", start, end, filters)[0][0]
 
 
-def discarded(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
-              filters: Filters = NO_FILTERS) -> dict[str, float | int | None]:
+def discarded(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS
+) -> Discards:
     """Discard rate: of the flow items that reached done in [start, end), how many were
     discarded by their resolution (Won't Do, Won't Fix, Duplicate, Cannot Reproduce, Rejected,
     Out of Date, Obsolete, Invalid, Incomplete, Declined, or the workflow file's list) rather
@@ -32,18 +60,22 @@ def discarded(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
     cond, params = filters.where()
     done, dropped = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE outcome = 'discarded') FROM fct_issue_lifecycle "
-        f"WHERE {within('done_at')} AND {cond}", {"start": start, "end": end, **params}).fetchall()[0]
+        f"WHERE {within('done_at')} AND {cond}",
+        {"start": start, "end": end, **params},
+    ).fetchall()[0]
     return {"done": done, "discarded": dropped, "rate_pct": 100.0 * dropped / done if done else None}
 
 
-def _percentiles(con, column: str, start: datetime, end: datetime, filters: Filters) -> dict[str, float | None]:
+def _percentiles(con, column: str, start: datetime, end: datetime, filters: Filters) -> Percentiles:
     quantiles = ", ".join(f"quantile_cont({column}, {p})" for p in PERCENTILES)
     row = over_delivered(con, f"count({column}), {quantiles}", start, end, filters, f"{column} IS NOT NULL")[0]
-    return {"n": row[0], **{f"p{round(p * 100)}": v for p, v in zip(PERCENTILES, row[1:])}}
+    n, p50, p75, p85, p95 = row
+    return {"n": n, "p50": p50, "p75": p75, "p85": p85, "p95": p95}
 
 
-def cycle_time_percentiles(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
-                           filters: Filters = NO_FILTERS) -> dict[str, float | None]:
+def cycle_time_percentiles(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS
+) -> Percentiles:
     """Cycle time: done_at - cycle start, in hours, for items delivered in [start, end); cycle
     start is the first entry into an active state (in progress, review or blocked), so work
     that skipped in progress still counts. Reported as continuous percentiles P50 (median),
@@ -52,66 +84,91 @@ def cycle_time_percentiles(con: duckdb.DuckDBPyConnection, start: datetime, end:
     return _percentiles(con, "cycle_time_hours", start, end, filters)
 
 
-def lead_time_percentiles(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
-                          filters: Filters = NO_FILTERS) -> dict[str, float | None]:
+def lead_time_percentiles(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS
+) -> Percentiles:
     """Lead time: done_at - created_at, in hours, for items delivered in [start, end): what the
     requester waits, queue included. Continuous percentiles P50/P75/P85/P95 with n."""
     return _percentiles(con, "lead_time_hours", start, end, filters)
 
 
-def cycle_time_summary(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
-                       filters: Filters = NO_FILTERS) -> dict[str, float | int | None]:
+def cycle_time_summary(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS
+) -> CycleSummary:
     """Cycle time summary: for items delivered in [start, end) with a cycle time, n, the mean
     cycle time in days (Little's law's W) and the sample standard deviation of the natural
     log of cycle time in hours (each under 0.1 h taken as 0.1 h), how widely cycle times
     spread; None where too few items."""
     n, mean_days, log_spread = over_delivered(
-        con, "count(*), avg(cycle_time_hours) / 24, stddev_samp(ln(greatest(cycle_time_hours, 0.1)))",
-        start, end, filters, WITH_CYCLE_TIME)[0]
+        con,
+        "count(*), avg(cycle_time_hours) / 24, stddev_samp(ln(greatest(cycle_time_hours, 0.1)))",
+        start,
+        end,
+        filters,
+        WITH_CYCLE_TIME,
+    )[0]
     return {"n": n, "mean_days": mean_days, "log_spread": log_spread}
 
 
-def cycle_time_distribution(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
-                            filters: Filters = NO_FILTERS) -> pl.DataFrame:
+def cycle_time_distribution(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS
+) -> pl.DataFrame:
     """Cycle time distribution: per team, over items delivered in [start, end), the P5, P25,
     P50, P75 and P95 cycle time in hours (a box plot's whiskers, box and median) and n."""
     quantiles = ", ".join(f"quantile_cont(cycle_time_hours, {p / 100}) AS p{p}" for p in (5, 25, 50, 75, 95))
     cond, params = filters.where()
-    return frame(con, f"""
+    return frame(
+        con,
+        f"""
         SELECT team, count(*) AS n, {quantiles}
         FROM fct_issue_lifecycle
-        WHERE {within('delivered_at')} AND {WITH_CYCLE_TIME} AND {cond}
-        GROUP BY team ORDER BY team""", {"start": start, "end": end, **params})
+        WHERE {within("delivered_at")} AND {WITH_CYCLE_TIME} AND {cond}
+        GROUP BY team ORDER BY team""",
+        {"start": start, "end": end, **params},
+    )
 
 
-def team_sle(con: duckdb.DuckDBPyConnection, end: datetime, weeks: int = 12,
-             filters: Filters = NO_FILTERS) -> dict[str, float]:
+def team_sle(
+    con: duckdb.DuckDBPyConnection, end: datetime, weeks: int = 12, filters: Filters = NO_FILTERS
+) -> dict[str, float]:
     """Service level expectation (SLE): per team, the P85 cycle time (hours) of the items it
     delivered in the `weeks` weeks before `end`: 85% of its recent work took at most that
     long. An active item older than its team's SLE is past it."""
-    return dict(over_delivered(con, "team, quantile_cont(cycle_time_hours, 0.85)", end - timedelta(weeks=weeks),
-                               end, filters, WITH_CYCLE_TIME, group_by="team"))
+    return dict(
+        over_delivered(
+            con,
+            "team, quantile_cont(cycle_time_hours, 0.85)",
+            end - timedelta(weeks=weeks),
+            end,
+            filters,
+            WITH_CYCLE_TIME,
+            group_by="team",
+        )
+    )
 
 
-def rework_rate(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
-                filters: Filters = NO_FILTERS) -> dict[str, float | int | None]:
+def rework_rate(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS
+) -> Rework:
     """Rework rate: the share of items delivered in [start, end) that were ever reopened
     (moved out of done into a non-done state before their final done; an admin's workflow
     migration is not a reopen), as a percentage. None when nothing was delivered."""
-    done, reopened = over_delivered(con, "count(*), count(*) FILTER (WHERE reopen_count > 0)", start, end,
-                                    filters)[0]
+    done, reopened = over_delivered(con, "count(*), count(*) FILTER (WHERE reopen_count > 0)", start, end, filters)[0]
     return {"done": done, "reopened": reopened, "rate_pct": 100.0 * reopened / done if done else None}
 
 
-def weekly_flow(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
-                filters: Filters = NO_FILTERS, by_team: bool = False) -> pl.DataFrame:
+def weekly_flow(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS, by_team: bool = False
+) -> pl.DataFrame:
     """Weekly flow: per Monday-based ISO week overlapping [start, end) (and per team when
     asked), throughput (items delivered that week) and the median and P85 cycle time of those
     items; weeks without work are zero-filled."""
     cond, params = filters.where()
     team_col = "team," if by_team else ""
-    teams = (f"CROSS JOIN (SELECT DISTINCT team FROM fct_issue_lifecycle WHERE {cond}) t" if by_team else "")
-    return frame(con, f"""
+    teams = f"CROSS JOIN (SELECT DISTINCT team FROM fct_issue_lifecycle WHERE {cond}) t" if by_team else ""
+    return frame(
+        con,
+        f"""
         WITH weeks AS (
             SELECT w AS week_start FROM range(date_trunc('week', CAST($start AS TIMESTAMPTZ)),
                                               CAST($end AS TIMESTAMPTZ), INTERVAL 7 DAY) r(w)
@@ -121,26 +178,33 @@ def weekly_flow(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
                    quantile_cont(cycle_time_hours, 0.5) AS median_cycle_time_hours,
                    quantile_cont(cycle_time_hours, 0.85) AS p85_cycle_time_hours
             FROM fct_issue_lifecycle
-            WHERE {within('delivered_at', "date_trunc('week', CAST($start AS TIMESTAMPTZ))")} AND {cond}
+            WHERE {within("delivered_at", "date_trunc('week', CAST($start AS TIMESTAMPTZ))")} AND {cond}
             GROUP BY ALL
         )
-        SELECT CAST(w.week_start AS DATE) AS week_start, {'t.team,' if by_team else ''}
+        SELECT CAST(w.week_start AS DATE) AS week_start, {"t.team," if by_team else ""}
                coalesce(d.throughput, 0) AS throughput, d.median_cycle_time_hours, d.p85_cycle_time_hours
         FROM weeks w {teams}
-        LEFT JOIN done d ON d.week_start = w.week_start {'AND d.team = t.team' if by_team else ''}
-        ORDER BY 1 {', 2' if by_team else ''}""", {"start": start, "end": end, **params})
+        LEFT JOIN done d ON d.week_start = w.week_start {"AND d.team = t.team" if by_team else ""}
+        ORDER BY 1 {", 2" if by_team else ""}""",
+        {"start": start, "end": end, **params},
+    )
 
 
-def time_in_status(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
-                   filters: Filters = NO_FILTERS) -> pl.DataFrame:
+def time_in_status(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS
+) -> pl.DataFrame:
     """Time in status: for items delivered in [start, end), the hours their cycles spent in each
     canonical state (from cycle start to done_at), summed, with each state's share. Flow
     efficiency is the in-progress share: the rest is waiting, reviewing or blocked."""
     cond, params = filters.where("l")
-    return frame(con, f"""
+    return frame(
+        con,
+        f"""
         SELECT p.canonical_status, sum(p.hours) AS hours,
                100.0 * sum(p.hours) / sum(sum(p.hours)) OVER () AS share_pct
         FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
-        WHERE {within('l.delivered_at')} AND {within('p.entered_at', 'l.first_in_progress_at', 'l.done_at')}
+        WHERE {within("l.delivered_at")} AND {within("p.entered_at", "l.first_in_progress_at", "l.done_at")}
           AND {cond}
-        GROUP BY 1 ORDER BY hours DESC""", {"start": start, "end": end, **params})
+        GROUP BY 1 ORDER BY hours DESC""",
+        {"start": start, "end": end, **params},
+    )

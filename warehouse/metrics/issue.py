@@ -17,7 +17,9 @@ def issue_snapshot(con: duckdb.DuckDBPyConnection, issue_key: str) -> dict | Non
         "SELECT issue_key, team, project_key, issue_type, priority, summary, assignee, created_at, current_status, "
         "current_raw_status, first_in_progress_at, done_at, cycle_time_hours, lead_time_hours, age_hours, "
         "blocked_hours, reopen_count, resolution, outcome, is_subtask, is_epic, is_flow_item "
-        "FROM fct_issue_lifecycle WHERE issue_key = ?", [issue_key])
+        "FROM fct_issue_lifecycle WHERE issue_key = ?",
+        [issue_key],
+    )
     rows = cur.fetchall()
     return dict(zip([d[0] for d in cur.description], rows[0])) if rows else None
 
@@ -26,52 +28,70 @@ def issue_timeline(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFra
     """Issue timeline: the issue's periods in time order - when it entered each raw status,
     from which, its canonical state, the hours spent there (to as_of for the current one),
     and whether the move was a reopen or a backward move."""
-    return frame(con, """
+    return frame(
+        con,
+        """
         SELECT p.period_index, p.entered_at, lag(p.raw_status) OVER (ORDER BY p.period_index) AS from_status,
                p.raw_status AS to_status, p.canonical_status, p.hours, p.is_reopen, p.is_backward,
                m.is_drifted, m.mapped_by
         FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
         LEFT JOIN stg_status_map m ON m.team = p.team AND m.raw_status = p.raw_status
              AND m.status_id IS NOT DISTINCT FROM p.raw_status_id
-        WHERE l.issue_key = ? ORDER BY p.period_index""", [issue_key])
+        WHERE l.issue_key = ? ORDER BY p.period_index""",
+        [issue_key],
+    )
 
 
 def issue_time_in_status(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFrame:
     """Issue time in status: the hours the issue has spent in each canonical state, from
     creation to as_of."""
-    return frame(con, """
+    return frame(
+        con,
+        """
         SELECT p.canonical_status, sum(p.hours) AS hours
         FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
-        WHERE l.issue_key = ? GROUP BY 1 ORDER BY hours DESC""", [issue_key])
+        WHERE l.issue_key = ? GROUP BY 1 ORDER BY hours DESC""",
+        [issue_key],
+    )
 
 
 def issue_blockers(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFrame:
     """Issue blockers: the issue's blocker windows with reason, duration (open ones to
     as_of), and whether they were logged late (over 24 h after they started)."""
-    return frame(con, """
+    return frame(
+        con,
+        """
         SELECT b.reason, b.blocked_start, b.blocked_end, b.logged_at, b.is_open, b.is_late_logged, b.is_valid,
                (epoch(coalesce(b.blocked_end, m.as_of)) - epoch(b.blocked_start)) / 3600.0 AS hours
         FROM stg_blockers b JOIN fct_issue_lifecycle l USING (issue_id), meta m
-        WHERE l.issue_key = ? ORDER BY b.blocked_start""", [issue_key])
+        WHERE l.issue_key = ? ORDER BY b.blocked_start""",
+        [issue_key],
+    )
 
 
 def issue_sprints(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFrame:
     """Issue sprint history: each sprint the issue was in, when it joined and left, whether
     it joined after the sprint started (a mid-sprint addition) or was removed before it
     ended."""
-    return frame(con, """
+    return frame(
+        con,
+        """
         SELECT s.sprint_name, s.start_at, s.end_at, s.state, x.added_at, x.removed_at,
                x.added_at > s.start_at AS added_mid_sprint,
                x.removed_at IS NOT NULL AND x.removed_at < s.end_at AS removed
         FROM stg_issue_sprint x JOIN stg_sprints s USING (sprint_id) JOIN fct_issue_lifecycle l USING (issue_id)
-        WHERE l.issue_key = ? ORDER BY s.start_at""", [issue_key])
+        WHERE l.issue_key = ? ORDER BY s.start_at""",
+        [issue_key],
+    )
 
 
 def issue_relations(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFrame:
     """Issue relations: the issue's parent (an epic, or the story of a sub-task) and its
     children, each with its key, type, state and outcome; a parent not in the warehouse is
     listed by key with no state."""
-    return frame(con, """
+    return frame(
+        con,
+        """
         WITH me AS (SELECT issue_id, parent_issue_id, parent_key FROM fct_issue_lifecycle WHERE issue_key = $key)
         SELECT 'parent' AS relation, coalesce(p.issue_key, me.parent_key) AS issue_key, p.issue_type,
                p.current_status, p.outcome, p.summary
@@ -81,13 +101,19 @@ def issue_relations(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFr
         SELECT CASE WHEN c.is_subtask THEN 'sub-task' ELSE 'child' END, c.issue_key, c.issue_type,
                c.current_status, c.outcome, c.summary
         FROM fct_issue_lifecycle c JOIN me ON c.parent_issue_id = me.issue_id
-        ORDER BY relation DESC, issue_key""", {"key": issue_key})
+        ORDER BY relation DESC, issue_key""",
+        {"key": issue_key},
+    )
 
 
 def recent_issues(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, limit: int = 20) -> pl.DataFrame:
     """Recently touched issues: the issues whose status changed most recently before as_of."""
     cond, params = filters.where()
-    return frame(con, f"""
+    return frame(
+        con,
+        f"""
         SELECT issue_key, team, current_status, coalesce(last_status_change_at, created_at) AS touched_at, summary
         FROM fct_issue_lifecycle WHERE {cond}
-        ORDER BY touched_at DESC, issue_key LIMIT {int(limit)}""", params)
+        ORDER BY touched_at DESC, issue_key LIMIT {int(limit)}""",
+        params,
+    )

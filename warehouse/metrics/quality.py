@@ -17,31 +17,45 @@ def issue_data_quality(con: duckdb.DuckDBPyConnection, issue_key: str) -> list[s
         return []
     # a constant issue id lets DuckDB push the filter into the de-duplicating staging view
     issue_id = found[0][0]
-    facts = con.execute("""
+    facts = con.execute(
+        """
         SELECT l.data_quality, l.assignee IS NULL, i.estimate_points IS NULL, l.done_without_in_progress,
                l.late_logged_blockers,
                (SELECT count(*) FROM raw_transitions WHERE issue_id = $id)
                  - (SELECT count(*) FROM stg_transitions WHERE issue_id = $id),
                (SELECT count(*) FROM stg_blockers WHERE issue_id = $id AND NOT is_valid)
         FROM fct_issue_lifecycle l JOIN stg_issues i USING (issue_id) WHERE l.issue_id = $id""",
-                        {"id": issue_id}).fetchall()
+        {"id": issue_id},
+    ).fetchall()
     source_note, no_assignee, no_estimate, skipped_progress, late, duplicates, inverted = facts[0]
-    names = con.execute("""
+    names = con.execute(
+        """
         SELECT DISTINCT m.raw_status, m.clean_status, m.canonical_status, m.is_drifted
         FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
         JOIN stg_status_map m ON m.team = p.team AND m.raw_status = p.raw_status
              AND m.status_id IS NOT DISTINCT FROM p.raw_status_id
-        WHERE l.issue_key = ? AND (m.is_drifted OR m.canonical_status = 'unknown') ORDER BY 1""", [issue_key]).fetchall()
-    notes = [f"status name {raw!r} is unmapped: counted as unknown, not as work" if state == "unknown"
-             else f"status name {raw!r} drifted; read as {clean!r} ({state.replace('_', ' ')})"
-             for raw, clean, state, _ in names]
-    notes += [text for flag, text in (
-        (source_note, source_note),
-        (skipped_progress, "done without ever being in an active state: it has a lead time but no cycle time"),
-        (no_assignee, "no assignee"), (no_estimate, "no estimate"),
-        (late, f"{late} blocker window(s) logged more than {LATE_LOG_HOURS} h after they started"),
-        (inverted, f"{inverted} blocker window(s) end before they start: ignored"),
-        (duplicates, f"{duplicates} transition row(s) were exact duplicates: counted once")) if flag]
+        WHERE l.issue_key = ? AND (m.is_drifted OR m.canonical_status = 'unknown') ORDER BY 1""",
+        [issue_key],
+    ).fetchall()
+    notes = [
+        f"status name {raw!r} is unmapped: counted as unknown, not as work"
+        if state == "unknown"
+        else f"status name {raw!r} drifted; read as {clean!r} ({state.replace('_', ' ')})"
+        for raw, clean, state, _ in names
+    ]
+    notes += [
+        text
+        for flag, text in (
+            (source_note, source_note),
+            (skipped_progress, "done without ever being in an active state: it has a lead time but no cycle time"),
+            (no_assignee, "no assignee"),
+            (no_estimate, "no estimate"),
+            (late, f"{late} blocker window(s) logged more than {LATE_LOG_HOURS} h after they started"),
+            (inverted, f"{inverted} blocker window(s) end before they start: ignored"),
+            (duplicates, f"{duplicates} transition row(s) were exact duplicates: counted once"),
+        )
+        if flag
+    ]
     return notes
 
 

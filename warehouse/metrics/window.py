@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
@@ -35,8 +35,8 @@ def reporting_window(con: duckdb.DuckDBPyConnection, weeks: int | None) -> tuple
     first = data_start(con) or end
     if weeks is None:
         return first, end
-    back = (end - timedelta(weeks=weeks)).astimezone(timezone.utc)
-    monday = datetime(back.year, back.month, back.day, tzinfo=timezone.utc) - timedelta(days=back.weekday())
+    back = (end - timedelta(weeks=weeks)).astimezone(UTC)
+    monday = datetime(back.year, back.month, back.day, tzinfo=UTC) - timedelta(days=back.weekday())
     return max(first, monday), end
 
 

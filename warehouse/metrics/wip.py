@@ -23,21 +23,23 @@ def wip_at(con: duckdb.DuckDBPyConnection, instant: datetime, filters: Filters =
     """WIP at an instant t: flow items whose state at t is active (in progress, review or
     blocked). A status change at exactly t is already in effect."""
     cond, params = filters.where_periods()
-    return con.execute(f"SELECT count(*) FROM {filters.periods()} WHERE {active_at('$t')} AND {cond}",
-                       {"t": instant, **params}).fetchall()[0][0]
+    return con.execute(
+        f"SELECT count(*) FROM {filters.periods()} WHERE {active_at('$t')} AND {cond}", {"t": instant, **params}
+    ).fetchall()[0][0]
 
 
-def average_wip(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
-                filters: Filters = NO_FILTERS) -> float:
+def average_wip(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS) -> float:
     """Average WIP: over [start, end), the time-weighted mean number of active flow items, i.e. the
     total time issues spent in active states inside the period divided by its length. This
     is the L of Little's law (L = throughput rate x mean cycle time)."""
     cond, params = filters.where_periods()
-    seconds = con.execute(f"""
+    seconds = con.execute(
+        f"""
         SELECT sum(epoch(least(coalesce(p.exited_at, $end), $end)) - epoch(greatest(p.entered_at, $start)))
         FROM {filters.periods()}
-        WHERE p.canonical_status IN {ACTIVE} AND {overlaps('p.entered_at', 'p.exited_at')} AND {cond}""",
-                          {"start": start, "end": end, **params}).fetchall()[0][0]
+        WHERE p.canonical_status IN {ACTIVE} AND {overlaps("p.entered_at", "p.exited_at")} AND {cond}""",
+        {"start": start, "end": end, **params},
+    ).fetchall()[0][0]
     return (seconds or 0.0) / (end - start).total_seconds()
 
 
@@ -47,7 +49,9 @@ def current_wip(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -
     cond, params = filters.where()
     total, blocked = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE operational_state = 'blocked') "
-        f"FROM fct_wip_current WHERE canonical_status IN {ACTIVE} AND {cond}", params).fetchall()[0]
+        f"FROM fct_wip_current WHERE canonical_status IN {ACTIVE} AND {cond}",
+        params,
+    ).fetchall()[0]
     return {"wip": total, "blocked": blocked}
 
 
@@ -55,20 +59,26 @@ def issue_states(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) 
     """Issue states: every flow item counted by its operational state at as_of (todo,
     in_progress, blocked, done, unknown)."""
     cond, params = filters.where()
-    return dict(con.execute(
-        f"SELECT operational_state, count(*) FROM fct_wip_current WHERE {cond} GROUP BY 1", params).fetchall())
+    return dict(
+        con.execute(
+            f"SELECT operational_state, count(*) FROM fct_wip_current WHERE {cond} GROUP BY 1", params
+        ).fetchall()
+    )
 
 
-def work_item_age(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS,
-                  at: datetime | None = None, limit: int | None = None) -> pl.DataFrame:
+def work_item_age(
+    con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, at: datetime | None = None, limit: int | None = None
+) -> pl.DataFrame:
     """Work item age: at an instant t (as_of unless given), t - cycle start in hours for
     every flow item active at t, oldest first, with its state and raw status at t, the hours
     since its last status change, and whether it is blocked at t (blocked status, or a
     blocker window open at t)."""
     at = at or as_of(con)
     cond, params = filters.where("l")
-    return frame(con, f"""
-        WITH open_blockers AS (SELECT DISTINCT issue_id FROM stg_blockers WHERE {blocker_open_at('$at')})
+    return frame(
+        con,
+        f"""
+        WITH open_blockers AS (SELECT DISTINCT issue_id FROM stg_blockers WHERE {blocker_open_at("$at")})
         SELECT l.issue_id, l.issue_key, l.team, l.project_key, l.issue_type, l.priority, l.assignee,
                p.canonical_status, p.raw_status,
                p.canonical_status = 'blocked' OR o.issue_id IS NOT NULL AS is_blocked,
@@ -78,40 +88,69 @@ def work_item_age(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS,
         FROM fct_status_periods p
         JOIN fct_issue_lifecycle l USING (issue_id)
         LEFT JOIN open_blockers o USING (issue_id)
-        WHERE {active_at('$at')} AND {cond}
+        WHERE {active_at("$at")} AND {cond}
         ORDER BY age_hours DESC, l.issue_id
-        {f'LIMIT {int(limit)}' if limit else ''}""", {"at": at, **params})
+        {f"LIMIT {int(limit)}" if limit else ""}""",
+        {"at": at, **params},
+    )
 
 
-def daily_states(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
-                 filters: Filters = NO_FILTERS) -> pl.DataFrame:
+def daily_states(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS
+) -> pl.DataFrame:
     """Cumulative flow: for each UTC day in [start, end), the number of flow items in each
     canonical state at the end of the day (the as_of instant on its last day). Summing the
     active states gives the WIP run chart."""
     cond, params = filters.where(flow_items=False)  # the daily counts hold flow items only
-    return frame(con, f"""
+    return frame(
+        con,
+        f"""
         SELECT day, canonical_status, CAST(sum(issue_count) AS BIGINT) AS issues
         FROM fct_daily_state_counts
-        WHERE {within('day', 'CAST($start AS DATE)', 'CAST($end AS DATE) + 1')} AND {cond}
-        GROUP BY ALL ORDER BY day, canonical_status""", {"start": start, "end": end, **params})
+        WHERE {within("day", "CAST($start AS DATE)", "CAST($end AS DATE) + 1")} AND {cond}
+        GROUP BY ALL ORDER BY day, canonical_status""",
+        {"start": start, "end": end, **params},
+    )
 
 
 def wip_breakdown(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -> pl.DataFrame:
     """WIP breakdown: current WIP (at as_of) counted per team and canonical state."""
     cond, params = filters.where()
-    return frame(con, f"""
+    return frame(
+        con,
+        f"""
         SELECT team, canonical_status, count(*) AS issues FROM fct_wip_current
-        WHERE canonical_status IN {ACTIVE} AND {cond} GROUP BY ALL ORDER BY team, canonical_status""", params)
+        WHERE canonical_status IN {ACTIVE} AND {cond} GROUP BY ALL ORDER BY team, canonical_status""",
+        params,
+    )
 
 
 TRIAGE_RULE = "risk = age / team SLE (P85) + 1 if blocked now + 0.5 x weeks in status + 0.5 x reopens"
-TRIAGE_COLUMNS = ("issue_key", "team", "project_key", "canonical_status", "raw_status", "assignee", "age_days",
-                  "days_in_status", "blocked_hours", "risk", "marks")
+TRIAGE_COLUMNS = (
+    "issue_key",
+    "team",
+    "project_key",
+    "canonical_status",
+    "raw_status",
+    "assignee",
+    "age_days",
+    "days_in_status",
+    "blocked_hours",
+    "risk",
+    "marks",
+)
 
 
-def triage(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, state: str | None = None,
-           order: str = "risk", descending: bool = True, limit: int = 100, offset: int = 0,
-           sle_weeks: int = 12) -> tuple[pl.DataFrame, int]:
+def triage(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters = NO_FILTERS,
+    state: str | None = None,
+    order: str = "risk",
+    descending: bool = True,
+    limit: int = 100,
+    offset: int = 0,
+    sle_weeks: int = 12,
+) -> tuple[pl.DataFrame, int]:
     """WIP triage risk: every flow item active at as_of, scored by the rule in TRIAGE_RULE (age
     against its team's SLE, blocked now, time in its current status, reopens), highest
     first. Returns one page of rows (sorted on any column) and the number of matching items."""
@@ -139,7 +178,11 @@ def triage(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, state:
         )"""
     named = {**params, **({"state": state} if state else {}), "sle_teams": list(sle), "sle_hours": list(sle.values())}
     total = con.execute(f"{base} SELECT count(*) FROM scored", named).fetchall()[0][0]
-    page = frame(con, f"""{base}
-        SELECT * FROM scored ORDER BY {order} {'DESC' if descending else 'ASC'} NULLS LAST, issue_key
-        LIMIT {int(limit)} OFFSET {int(offset)}""", named)
+    page = frame(
+        con,
+        f"""{base}
+        SELECT * FROM scored ORDER BY {order} {"DESC" if descending else "ASC"} NULLS LAST, issue_key
+        LIMIT {int(limit)} OFFSET {int(offset)}""",
+        named,
+    )
     return page, total

@@ -29,7 +29,8 @@ MODELS = (
                        canonical_status, 1 AS delta
                 FROM periods
                 UNION ALL
-                SELECT CAST(exited_at - INTERVAL 1 MICROSECOND AS DATE), team, project_key, issue_type, canonical_status, -1
+                SELECT CAST(exited_at - INTERVAL 1 MICROSECOND AS DATE), team, project_key, issue_type,
+                       canonical_status, -1
                 FROM periods WHERE exited_at IS NOT NULL
             ),
             bucketed AS (

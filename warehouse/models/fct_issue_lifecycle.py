@@ -20,7 +20,8 @@ MODELS = (
                 SELECT issue_id, sum(hours) AS blocked_hours FROM fct_blocked_intervals GROUP BY issue_id
             ),
             blockers AS (
-                SELECT issue_id, count(*) AS blocker_count, count(*) FILTER (WHERE is_late_logged) AS late_logged_blockers
+                SELECT issue_id, count(*) AS blocker_count,
+                       count(*) FILTER (WHERE is_late_logged) AS late_logged_blockers
                 FROM stg_blockers GROUP BY issue_id
             )
             SELECT i.issue_id, i.issue_key, i.project_key, i.team, i.issue_type, i.priority,
@@ -55,8 +56,11 @@ MODELS = (
             accepted_values("fct_issue_lifecycle", "current_status", STATES),
             expect("fct_issue_lifecycle", "cycle_time_non_negative", "cycle_time_hours >= 0"),
             expect("fct_issue_lifecycle", "lead_time_non_negative", "lead_time_hours >= 0", severity="warn"),
-            expect("fct_issue_lifecycle", "blocked_within_cycle",
-                   "blocked_hours <= coalesce(cycle_time_hours, age_hours, blocked_hours) + 1e-6"),
+            expect(
+                "fct_issue_lifecycle",
+                "blocked_within_cycle",
+                "blocked_hours <= coalesce(cycle_time_hours, age_hours, blocked_hours) + 1e-6",
+            ),
             expect("fct_issue_lifecycle", "done_has_done_at", "current_status <> 'done' OR done_at IS NOT NULL"),
             expect("fct_issue_lifecycle", "done_at_not_after_as_of", f"done_at <= {AS_OF}"),
             expect("fct_issue_lifecycle", "reopen_count_non_negative", "reopen_count >= 0"),

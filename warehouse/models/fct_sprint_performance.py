@@ -25,17 +25,17 @@ MODELS = (
             completed AS (
                 SELECT DISTINCT m.sprint_id, m.issue_id
                 FROM m JOIN done_entries d ON d.issue_id = m.issue_id
-                WHERE {within('d.entered_at', 'm.start_at', 'm.horizon')}
-                  AND {holds_at('m.added_at', 'm.removed_at', 'd.entered_at')}
+                WHERE {within("d.entered_at", "m.start_at", "m.horizon")}
+                  AND {holds_at("m.added_at", "m.removed_at", "d.entered_at")}
             ),
             state_at_end AS (
                 SELECT m.sprint_id, m.issue_id, p.canonical_status
                 FROM m JOIN fct_status_periods p ON p.issue_id = m.issue_id
-                WHERE m.end_at <= {AS_OF} AND {holds_at('p.entered_at', 'p.exited_at', 'm.end_at')}
+                WHERE m.end_at <= {AS_OF} AND {holds_at("p.entered_at", "p.exited_at", "m.end_at")}
             ),
             flags AS (
                 SELECT m.sprint_id, m.issue_id,
-                       {holds_at('m.added_at', 'm.removed_at', 'm.start_at')} AS committed,
+                       {holds_at("m.added_at", "m.removed_at", "m.start_at")} AS committed,
                        m.added_at > m.start_at AND m.added_at < m.end_at AS added,
                        m.removed_at > m.start_at AND m.removed_at < m.end_at AS removed,
                        c.issue_id IS NOT NULL AS completed,

@@ -47,10 +47,12 @@ MODELS = (
             )
             SELECT *,
                    greatest(0, {hours(f"coalesce(exited_at, {AS_OF})", "entered_at")}) AS hours,
-                   coalesce(previous_status = 'done' AND canonical_status NOT IN ('done', 'unknown') AND NOT is_migration,
+                   coalesce(previous_status = 'done' AND canonical_status NOT IN ('done', 'unknown')
+                            AND NOT is_migration,
                             false) AS is_reopen,
                    coalesce(previous_status <> 'done'
-                            AND {STATE_RANK.format(col='canonical_status')} < {STATE_RANK.format(col='previous_status')},
+                            AND {STATE_RANK.format(col="canonical_status")}
+                                < {STATE_RANK.format(col="previous_status")},
                             false) AS is_backward
             FROM periods
         """,

@@ -25,7 +25,8 @@ MODELS = (
             DataTest(
                 "every_delivered_item_counted_once(fct_throughput_daily)",
                 """
-                SELECT (SELECT count(*) FROM fct_issue_lifecycle WHERE delivered_at IS NOT NULL AND is_flow_item) AS done_issues,
+                SELECT (SELECT count(*) FROM fct_issue_lifecycle
+                        WHERE delivered_at IS NOT NULL AND is_flow_item) AS done_issues,
                        (SELECT sum(issues_done) FROM fct_throughput_daily) AS counted
                 WHERE done_issues <> counted
                 """,

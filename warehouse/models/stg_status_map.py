@@ -39,8 +39,10 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
                                      is_drifted BOOLEAN)
         """
     )
-    rows = [(team, raw, status_id, category, *workflow.resolve(team, raw, category))
-            for team, raw, status_id, category in triples]
+    rows = [
+        (team, raw, status_id, category, *workflow.resolve(team, raw, category))
+        for team, raw, status_id, category in triples
+    ]
     if rows:
         placeholders = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
         con.execute(f"INSERT INTO stg_status_map VALUES {placeholders}", [v for row in rows for v in row])
@@ -50,8 +52,10 @@ MODELS = (
     Model(
         name="stg_status_map",
         depends_on=("raw_transitions", "raw_issues", "raw_statuses", "meta"),
-        description=("Every raw status seen, per team, name and status id, with Jira's status category "
-                     "(by id; by name for statuses without one), its canonical state and how it was mapped."),
+        description=(
+            "Every raw status seen, per team, name and status id, with Jira's status category "
+            "(by id; by name for statuses without one), its canonical state and how it was mapped."
+        ),
         build=build,
         tests=(
             unique("stg_status_map", "team", "raw_status", "status_id"),

@@ -39,19 +39,36 @@ UNKNOWN = "unknown"
 ACTIVE_STATES = ("in_progress", "review", "blocked")
 
 DEFAULT_TEAM_MAPS: dict[str, dict[str, str]] = {
-    "AEGIR": {"To Do": "todo", "In Progress": "in_progress", "In Review": "review", "QA": "review",
-              "Done": "done", "Blocked": "blocked"},
-    "FREYA": {"Backlog": "todo", "Doing": "in_progress", "Review": "review", "Shipped": "done",
-              "Impeded": "blocked"},
-    "TYR": {"Ready": "todo", "Dev": "in_progress", "Test": "review", "Complete": "done",
-            "Blocked": "blocked"},
+    "AEGIR": {
+        "To Do": "todo",
+        "In Progress": "in_progress",
+        "In Review": "review",
+        "QA": "review",
+        "Done": "done",
+        "Blocked": "blocked",
+    },
+    "FREYA": {"Backlog": "todo", "Doing": "in_progress", "Review": "review", "Shipped": "done", "Impeded": "blocked"},
+    "TYR": {"Ready": "todo", "Dev": "in_progress", "Test": "review", "Complete": "done", "Blocked": "blocked"},
 }
 
 DEFAULT_GLOBAL_MAP: dict[str, str] = {
-    "To Do": "todo", "Open": "todo", "Backlog": "todo", "New": "todo", "Selected for Development": "todo",
-    "Reopened": "todo", "In Progress": "in_progress", "In Development": "in_progress",
-    "In Review": "review", "Code Review": "review", "QA": "review", "Testing": "review",
-    "Done": "done", "Closed": "done", "Resolved": "done", "Blocked": "blocked", "On Hold": "blocked",
+    "To Do": "todo",
+    "Open": "todo",
+    "Backlog": "todo",
+    "New": "todo",
+    "Selected for Development": "todo",
+    "Reopened": "todo",
+    "In Progress": "in_progress",
+    "In Development": "in_progress",
+    "In Review": "review",
+    "Code Review": "review",
+    "QA": "review",
+    "Testing": "review",
+    "Done": "done",
+    "Closed": "done",
+    "Resolved": "done",
+    "Blocked": "blocked",
+    "On Hold": "blocked",
 }
 
 # Checked in this order; a keyword matches at the start of a word ("dev" matches "In Dev" and
@@ -67,8 +84,18 @@ DEFAULT_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 # Resolutions that close an item without delivering it (compared case-insensitively).
-DEFAULT_DISCARDED = ("won't do", "won't fix", "duplicate", "cannot reproduce", "rejected", "out of date",
-                     "obsolete", "invalid", "incomplete", "declined")
+DEFAULT_DISCARDED = (
+    "won't do",
+    "won't fix",
+    "duplicate",
+    "cannot reproduce",
+    "rejected",
+    "out of date",
+    "obsolete",
+    "invalid",
+    "incomplete",
+    "declined",
+)
 
 
 def matches(key: str, word: str) -> bool:
@@ -123,8 +150,9 @@ class Workflow:
         default team and global maps, then keywords; else unknown."""
         clean = clean_status(raw)
         key = clean.casefold()
-        found = self._lookup(key, (("workflow file", self.file_team_maps.get(team or "", {})),
-                                   ("workflow file", self.file_global_map)))
+        found = self._lookup(
+            key, (("workflow file", self.file_team_maps.get(team or "", {})), ("workflow file", self.file_global_map))
+        )
         if found is None and category in CATEGORY_STATES:
             found = clean, CATEGORY_STATES[category], "status category"
         elif found is None and category == "indeterminate":
@@ -132,11 +160,12 @@ class Workflow:
             state = next((st for st, words in active if any(matches(key, w) for w in words)), "in_progress")
             found = clean, state, "status category"
         if found is None:
-            found = self._lookup(key, (("team map", self.team_maps.get(team or "", {})),
-                                       ("global map", self.global_map)))
+            found = self._lookup(
+                key, (("team map", self.team_maps.get(team or "", {})), ("global map", self.global_map))
+            )
         if found is None:
-            state = next((st for st, words in self.keywords if any(matches(key, w) for w in words)), None)
-            found = (clean, state, "keyword") if state else (clean, UNKNOWN, "unmapped")
+            keyword = next((st for st, words in self.keywords if any(matches(key, w) for w in words)), None)
+            found = (clean, keyword, "keyword") if keyword else (clean, UNKNOWN, "unmapped")
         name, state, how = found
         return name, state, how, raw != name
 
@@ -154,10 +183,14 @@ def parse_workflow(text: str, source: str = "file") -> Workflow:
     doc = tomlfile.parse(text, "workflow", source)
     unknown = set(doc) - {"statuses", "teams", "keywords", "resolutions", "flow_items"}
     if unknown:
-        raise HeimdallError(f"workflow {source}: unknown key {sorted(unknown)[0]!r} "
-                            f"(expected statuses, teams, keywords, resolutions, flow_items)")
-    file_global = {name: _check_state(source, f"statuses.{name!r}", state)
-                   for name, state in tomlfile.table(doc, "statuses", "workflow", source).items()}
+        raise HeimdallError(
+            f"workflow {source}: unknown key {sorted(unknown)[0]!r} "
+            f"(expected statuses, teams, keywords, resolutions, flow_items)"
+        )
+    file_global = {
+        name: _check_state(source, f"statuses.{name!r}", state)
+        for name, state in tomlfile.table(doc, "statuses", "workflow", source).items()
+    }
     file_teams: dict[str, dict[str, str]] = {}
     teams = tomlfile.table(doc, "teams", "workflow", source)
     for team, names in teams.items():
@@ -179,9 +212,14 @@ def parse_workflow(text: str, source: str = "file") -> Workflow:
     if not all(isinstance(r, str) for r in discarded):
         raise HeimdallError(f"workflow {source}: resolutions.discarded must be a list of strings")
     flow = _settings(doc, "flow_items", source, {"subtasks": bool, "epics": bool})
-    return Workflow(keywords=keywords, file_team_maps=file_teams, file_global_map=file_global,
-                    discarded=tuple(r.casefold() for r in discarded),
-                    include_subtasks=flow.get("subtasks", False), include_epics=flow.get("epics", False))
+    return Workflow(
+        keywords=keywords,
+        file_team_maps=file_teams,
+        file_global_map=file_global,
+        discarded=tuple(r.casefold() for r in discarded),
+        include_subtasks=flow.get("subtasks", False),
+        include_epics=flow.get("epics", False),
+    )
 
 
 def _settings(doc: dict, name: str, source: str, keys: dict[str, type]) -> dict:

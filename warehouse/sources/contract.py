@@ -7,8 +7,8 @@ Column names and order match the original HEIMDALL Postgres tables, so a
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
@@ -112,8 +112,9 @@ def insert_raw(con: duckdb.DuckDBPyConnection, table: str, relation: str) -> Non
     given = {d[0] for d in con.execute(f"SELECT * FROM {relation} LIMIT 0").description}
     # the hash covers what the source gave, so adding an optional column changes no old hash
     columns = [c for c in content_columns(table) if c in given]
-    casts = ", ".join(f"CAST({c if c in given else 'NULL'} AS {t}) AS {c}"
-                      for c, t in RAW_TABLES[table] if c != "source_hash")
+    casts = ", ".join(
+        f"CAST({c if c in given else 'NULL'} AS {t}) AS {c}" for c, t in RAW_TABLES[table] if c != "source_hash"
+    )
     derived = f"printf('%016x', hash({', '.join(columns)}))"
     source_hash = f"coalesce(CAST(source_hash AS VARCHAR), {derived})" if "source_hash" in given else derived
     con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -149,8 +150,12 @@ def create_empty_raw(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create, empty, every raw table a source did not write (the optional ones)."""
-    present = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() "
-                                         "WHERE database_name = current_database()").fetchall()}
+    present = {
+        t
+        for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()
+    }
     for table in RAW_TABLES:
         if table not in present:
             create_empty_raw(con, table)
@@ -189,7 +194,7 @@ def write_meta(
             seed,
             json.dumps(config, sort_keys=True) if config is not None else None,
             workflow,
-            as_of.astimezone(timezone.utc),
+            as_of.astimezone(UTC),
             len(skipped),
             json.dumps(skipped),
             json.dumps(notes or []),
@@ -204,7 +209,7 @@ PLANNED = ("raw_sprints", "end_at")
 # What an event's time may be. Before 1970 is a placeholder (0001-01-01), after tomorrow a typo
 # (9999-12-31): either would stretch every daily spine over centuries. An issue's events may
 # precede its creation by a day at most (clocks of the systems involved disagree).
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 TOLERANCE = timedelta(days=1)
 PLANNED_AHEAD = timedelta(days=366)  # a sprint's planned end may lie this far after tomorrow
 ISSUE_EVENTS = (("raw_transitions", "changed_at"), ("raw_blockers", "blocked_start"), ("raw_issue_sprint", "added_at"))
@@ -213,18 +218,24 @@ ISSUE_EVENTS = (("raw_transitions", "changed_at"), ("raw_blockers", "blocked_sta
 def latest_plausible() -> datetime:
     """The latest instant data may describe: now plus the tolerance. (Validation only: no
     metric ever reads the wall clock.)"""
-    return datetime.now(timezone.utc) + TOLERANCE
+    return datetime.now(UTC) + TOLERANCE
 
 
 def check_as_of(as_of: datetime | None, first_created: datetime | None) -> None:
     """An as_of before the first issue was created describes no data: one clear error."""
     if as_of is not None and first_created is not None and first_created > as_of:
-        raise HeimdallError(f"--as-of {as_of.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC is before the first "
-                            f"issue was created ({first_created.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC)")
+        raise HeimdallError(
+            f"--as-of {as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC is before the first "
+            f"issue was created ({first_created.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
+        )
 
 
 def latest_event(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """The latest event in the raw tables: an import's default as_of."""
-    parts = [f"SELECT max({c}) FROM {t}" for t, cols in RAW_TABLES.items() for c, k in cols
-             if k == "TIMESTAMPTZ" and (t, c) != PLANNED]
+    parts = [
+        f"SELECT max({c}) FROM {t}"
+        for t, cols in RAW_TABLES.items()
+        for c, k in cols
+        if k == "TIMESTAMPTZ" and (t, c) != PLANNED
+    ]
     return con.execute(f"SELECT max(m) FROM ({' UNION ALL '.join(parts)}) t(m)").fetchall()[0][0]

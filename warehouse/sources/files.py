@@ -13,7 +13,7 @@ rejected issue) are reported and left out too, never silently dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -63,8 +63,10 @@ class BadRows(HeimdallError):
 
     def __init__(self, rows: list[tuple[str, int, str]]):
         self.rows = rows
-        super().__init__(f"{len(rows)} row(s) break the raw contract; nothing was changed "
-                         f"(fix them, or pass --skip-bad-rows to load the rest and list them in meta)")
+        super().__init__(
+            f"{len(rows)} row(s) break the raw contract; nothing was changed "
+            f"(fix them, or pass --skip-bad-rows to load the rest and list them in meta)"
+        )
 
 
 @dataclass(frozen=True)
@@ -104,11 +106,15 @@ def _read(con: duckdb.DuckDBPyConnection, source: RawFile) -> tuple[str, set[str
     # _row is the row's position in the file (rowid is not one inside a transaction); the
     # CSV scan keeps file order, as insertion order is preserved.
     if source.path.suffix == ".csv":
-        select = (f"row_number() OVER () - 1 AS _row, CAST(COLUMNS(*) AS VARCHAR) "
-                  f"FROM read_csv({_quote(source.path)}, header = true, all_varchar = true)")
+        select = (
+            f"row_number() OVER () - 1 AS _row, CAST(COLUMNS(*) AS VARCHAR) "
+            f"FROM read_csv({_quote(source.path)}, header = true, all_varchar = true)"
+        )
     else:
-        select = (f"file_row_number AS _row, CAST(COLUMNS(* EXCLUDE (file_row_number)) AS VARCHAR) "
-                  f"FROM read_parquet({_quote(source.path)}, file_row_number = true)")
+        select = (
+            f"file_row_number AS _row, CAST(COLUMNS(* EXCLUDE (file_row_number)) AS VARCHAR) "
+            f"FROM read_parquet({_quote(source.path)}, file_row_number = true)"
+        )
     try:
         con.execute(f"CREATE TEMP TABLE {scratch} AS SELECT {select}")
     except duckdb.Error as exc:
@@ -127,39 +133,53 @@ def _rules(source: RawFile, scratch: str, present: set[str], as_of: datetime | N
     rules = [
         f"SELECT _row, 'missing {key}' FROM {scratch} WHERE nullif(trim({key}), '') IS NULL",
         f"SELECT _row, 'duplicate {key} ' || trim({key}) FROM {scratch} "
-        f"QUALIFY nullif(trim({key}), '') IS NOT NULL AND row_number() OVER (PARTITION BY trim({key}) ORDER BY _row) > 1",
+        f"QUALIFY nullif(trim({key}), '') IS NOT NULL "
+        f"AND row_number() OVER (PARTITION BY trim({key}) ORDER BY _row) > 1",
     ]
     for column in REQUIRED_VALUES[table]:
         rules.append(f"SELECT _row, 'missing {column}' FROM {scratch} WHERE nullif(trim({column}), '') IS NULL")
     for column in UNIQUE_VALUES.get(table, ()):
-        rules.append(f"SELECT _row, 'duplicate {column} ' || trim({column}) FROM {scratch} "
-                     f"QUALIFY nullif(trim({column}), '') IS NOT NULL "
-                     f"AND row_number() OVER (PARTITION BY trim({column}) ORDER BY _row) > 1")
+        rules.append(
+            f"SELECT _row, 'duplicate {column} ' || trim({column}) FROM {scratch} "
+            f"QUALIFY nullif(trim({column}), '') IS NOT NULL "
+            f"AND row_number() OVER (PARTITION BY trim({column}) ORDER BY _row) > 1"
+        )
     for column, kind in RAW_TABLES[table]:
         if column == "source_hash" or column not in present:
             continue
         value = f"nullif(trim({column}), '')"
         if kind == "TIMESTAMPTZ":
-            rules.append(f"SELECT _row, 'unparseable {column} ' || {column} FROM {scratch} "
-                         f"WHERE {value} IS NOT NULL AND try_cast({value} AS TIMESTAMPTZ) IS NULL")
+            rules.append(
+                f"SELECT _row, 'unparseable {column} ' || {column} FROM {scratch} "
+                f"WHERE {value} IS NOT NULL AND try_cast({value} AS TIMESTAMPTZ) IS NULL"
+            )
             typed = f"try_cast({value} AS TIMESTAMPTZ)"
             latest = latest_plausible() + (PLANNED_AHEAD if (table, column) == PLANNED else timedelta(0))
-            rules.append(f"SELECT _row, '{column} ' || {column} || ' is before 1970' FROM {scratch} "
-                         f"WHERE {typed} < TIMESTAMPTZ '{EARLIEST.isoformat()}'")
-            rules.append(f"SELECT _row, '{column} ' || {column} || ' is in the future' FROM {scratch} "
-                         f"WHERE {typed} > TIMESTAMPTZ '{latest.isoformat()}'")
+            rules.append(
+                f"SELECT _row, '{column} ' || {column} || ' is before 1970' FROM {scratch} "
+                f"WHERE {typed} < TIMESTAMPTZ '{EARLIEST.isoformat()}'"
+            )
+            rules.append(
+                f"SELECT _row, '{column} ' || {column} || ' is in the future' FROM {scratch} "
+                f"WHERE {typed} > TIMESTAMPTZ '{latest.isoformat()}'"
+            )
             if as_of is not None and (table, column) != PLANNED:
-                rules.append(f"SELECT _row, '{column} ' || {column} || ' is after --as-of' FROM {scratch} "
-                             f"WHERE {typed} > TIMESTAMPTZ '{as_of.isoformat()}'")
+                rules.append(
+                    f"SELECT _row, '{column} ' || {column} || ' is after --as-of' FROM {scratch} "
+                    f"WHERE {typed} > TIMESTAMPTZ '{as_of.isoformat()}'"
+                )
         elif kind in ("BIGINT", "INTEGER", "BOOLEAN"):
             expected = "true or false" if kind == "BOOLEAN" else "an integer"
-            rules.append(f"SELECT _row, '{column} ' || {column} || ' is not {expected}' FROM {scratch} "
-                         f"WHERE {value} IS NOT NULL AND try_cast({value} AS {kind}) IS NULL")
+            rules.append(
+                f"SELECT _row, '{column} ' || {column} || ' is not {expected}' FROM {scratch} "
+                f"WHERE {value} IS NOT NULL AND try_cast({value} AS {kind}) IS NULL"
+            )
     return rules
 
 
-def _bad_rows(con, source: RawFile, scratch: str, present: set[str], as_of: datetime | None,
-              loaded: dict[str, str]) -> list[tuple[int, str]]:
+def _bad_rows(
+    con, source: RawFile, scratch: str, present: set[str], as_of: datetime | None, loaded: dict[str, str]
+) -> list[tuple[int, str]]:
     rules = _rules(source, scratch, present, as_of)
     for (table, column), (parent, parent_key) in REFERENCES.items():
         if table != source.table:
@@ -167,8 +187,10 @@ def _bad_rows(con, source: RawFile, scratch: str, present: set[str], as_of: date
         parent_rel = loaded.get(parent)
         kind = parent.removeprefix("raw_").rstrip("s")
         if parent_rel is None:
-            rules.append(f"SELECT _row, 'refers to {kind} ' || {column} || ', but no {parent} file was given' "
-                         f"FROM {scratch} WHERE nullif(trim({column}), '') IS NOT NULL")
+            rules.append(
+                f"SELECT _row, 'refers to {kind} ' || {column} || ', but no {parent} file was given' "
+                f"FROM {scratch} WHERE nullif(trim({column}), '') IS NOT NULL"
+            )
         else:
             event = next((c for t, c in ISSUE_EVENTS if t == table and parent == "raw_issues"), None)
             if event in present:
@@ -176,11 +198,14 @@ def _bad_rows(con, source: RawFile, scratch: str, present: set[str], as_of: date
                     f"SELECT _row, '{event} ' || s.{event} || ' is before its issue was created (' || "
                     f"CAST(p.created_at AS VARCHAR) || ')' FROM {scratch} s JOIN {parent_rel} p "
                     f"ON p.{parent_key} = try_cast(trim(s.{column}) AS BIGINT) "
-                    f"WHERE try_cast(nullif(trim(s.{event}), '') AS TIMESTAMPTZ) < p.created_at - INTERVAL {TOLERANCE.days} DAY")
+                    f"WHERE try_cast(nullif(trim(s.{event}), '') AS TIMESTAMPTZ) "
+                    f"< p.created_at - INTERVAL {TOLERANCE.days} DAY"
+                )
             rules.append(
                 f"SELECT _row, 'refers to unknown {kind} ' || {column} FROM {scratch} s "
                 f"WHERE try_cast(trim({column}) AS BIGINT) IS NOT NULL AND NOT EXISTS "
-                f"(SELECT 1 FROM {parent_rel} p WHERE p.{parent_key} = try_cast(trim(s.{column}) AS BIGINT))")
+                f"(SELECT 1 FROM {parent_rel} p WHERE p.{parent_key} = try_cast(trim(s.{column}) AS BIGINT))"
+            )
     union = " UNION ALL ".join(f"({r})" for r in rules)
     return con.execute(
         f"SELECT _row + {source.line_offset} AS line, string_agg(reason, '; ') FROM ({union}) t(_row, reason) "
@@ -190,9 +215,15 @@ def _bad_rows(con, source: RawFile, scratch: str, present: set[str], as_of: date
 
 def _typed(source: RawFile, scratch: str, present: set[str], bad: str) -> str:
     """The good rows of a scratch table, typed; a given source_hash is kept."""
-    casts = ", ".join(f"CAST(NULL AS {t}) AS {c}" if c not in present else
-                      c if t == "VARCHAR" else f"try_cast(nullif(trim({c}), '') AS {t}) AS {c}"
-                      for c, t in RAW_TABLES[source.table] if c != "source_hash")
+    casts = ", ".join(
+        f"CAST(NULL AS {t}) AS {c}"
+        if c not in present
+        else c
+        if t == "VARCHAR"
+        else f"try_cast(nullif(trim({c}), '') AS {t}) AS {c}"
+        for c, t in RAW_TABLES[source.table]
+        if c != "source_hash"
+    )
     hash_col = ", nullif(trim(source_hash), '') AS source_hash" if "source_hash" in present else ""
     return f"(SELECT {casts}{hash_col} FROM {scratch} WHERE _row NOT IN (SELECT _row FROM {bad}))"
 
@@ -203,21 +234,26 @@ class RawContractFiles:
     def recognises(self, paths: list[Path]) -> bool:
         """A single folder holding any raw_<table>.csv or .parquet (one without raw_issues is
         then told so, rather than searched for Jira JSON)."""
-        return len(paths) == 1 and Path(paths[0]).is_dir() and any(
-            (Path(paths[0]) / f"{table}{ext}").exists() for table in RAW_TABLES for ext in (".csv", ".parquet"))
+        return (
+            len(paths) == 1
+            and Path(paths[0]).is_dir()
+            and any((Path(paths[0]) / f"{table}{ext}").exists() for table in RAW_TABLES for ext in (".csv", ".parquet"))
+        )
 
     def loader(self, paths: list[Path], options: Options) -> Loader:
-        return load_directory(paths[0], skip_bad_rows=options.skip_bad_rows, as_of=options.as_of,
-                              workflow=options.workflow)
+        return load_directory(
+            paths[0], skip_bad_rows=options.skip_bad_rows, as_of=options.as_of, workflow=options.workflow
+        )
 
 
-def load_directory(directory: Path, *, skip_bad_rows: bool, as_of: datetime | None,
-                   workflow: str | None = None) -> Loader:
+def load_directory(
+    directory: Path, *, skip_bad_rows: bool, as_of: datetime | None, workflow: str | None = None
+) -> Loader:
     """Validate the files up front (so a bad directory fails before any file is touched)
     and return a loader for `warehouse.engine.pipeline.materialise`."""
     sources = find_sources(directory)
     if as_of is not None and as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=timezone.utc)
+        as_of = as_of.replace(tzinfo=UTC)
 
     def load(con: duckdb.DuckDBPyConnection) -> None:
         loaded: dict[str, str] = {}
@@ -231,13 +267,19 @@ def load_directory(directory: Path, *, skip_bad_rows: bool, as_of: datetime | No
                 continue
             scratch, present = _read(con, source)
             if table == "raw_issues":
-                check_as_of(as_of, con.execute(f"SELECT min(try_cast(nullif(trim(created_at), '') AS TIMESTAMPTZ)) "
-                                               f"FROM {scratch}").fetchall()[0][0])
+                check_as_of(
+                    as_of,
+                    con.execute(
+                        f"SELECT min(try_cast(nullif(trim(created_at), '') AS TIMESTAMPTZ)) FROM {scratch}"
+                    ).fetchall()[0][0],
+                )
             bad = _bad_rows(con, source, scratch, present, as_of, loaded)
             con.execute(f"CREATE TEMP TABLE _bad_{table} (_row BIGINT)")
             if bad:
                 skipped.extend({"file": source.path.name, "line": line, "reason": reason} for line, reason in bad)
-                con.executemany(f"INSERT INTO _bad_{table} VALUES (?)", [(line - source.line_offset,) for line, _ in bad])
+                con.executemany(
+                    f"INSERT INTO _bad_{table} VALUES (?)", [(line - source.line_offset,) for line, _ in bad]
+                )
             insert_raw(con, table, _typed(source, scratch, present, f"_bad_{table}"))
             loaded[table] = table
         if skipped and not skip_bad_rows:

@@ -35,8 +35,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from warehouse.errors import HeimdallError
 
@@ -69,8 +69,9 @@ def check_url(url: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise HeimdallError("--url must be an http:// or https:// address of a Jira site")
     if parts.username is not None or parts.password is not None:
-        raise HeimdallError("--url must not contain credentials; put the API token in the environment "
-                            "(see --token-env and --user-env)")
+        raise HeimdallError(
+            "--url must not contain credentials; put the API token in the environment (see --token-env and --user-env)"
+        )
     return url.rstrip("/")
 
 
@@ -84,8 +85,10 @@ class _SameOrigin(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         if _origin(newurl) != self.origin:
             where = urllib.parse.urlsplit(newurl)
-            raise HeimdallError(f"{req.full_url.split('?')[0]}: redirected to {where.scheme}://{where.netloc}; "
-                                f"credentials are only sent to the --url origin (use that address as --url)")
+            raise HeimdallError(
+                f"{req.full_url.split('?')[0]}: redirected to {where.scheme}://{where.netloc}; "
+                f"credentials are only sent to the --url origin (use that address as --url)"
+            )
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
         if new is not None and req.unredirected_hdrs.get("Authorization"):
             new.add_unredirected_header("Authorization", req.unredirected_hdrs["Authorization"])
@@ -93,8 +96,14 @@ class _SameOrigin(urllib.request.HTTPRedirectHandler):
 
 
 class Client:
-    def __init__(self, base_url: str, token: str, user: str | None, sleep: Callable[[float], None] | None = None,
-                 progress: Progress = _quiet):
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        user: str | None,
+        sleep: Callable[[float], None] | None = None,
+        progress: Progress = _quiet,
+    ):
         self.base = check_url(base_url)
         secret = f"{user}:{token}" if user else None
         self._auth = f"Basic {base64.b64encode(secret.encode()).decode()}" if secret else f"Bearer {token}"
@@ -119,10 +128,9 @@ class Client:
                     self._wait(_retry_after(exc, attempt), f"HTTP {exc.code} from {shown}")
                     continue
                 raise (NotThere if exc.code in (404, 410) else HeimdallError)(_http_error(shown, exc)) from None
-            except (urllib.error.URLError, http.client.HTTPException, ConnectionError, socket.timeout,
-                    TimeoutError) as exc:
+            except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as exc:
                 if not last:
-                    self._wait(2.0 ** attempt, f"{_reason(exc)} from {shown}")
+                    self._wait(2.0**attempt, f"{_reason(exc)} from {shown}")
                     continue
                 raise HeimdallError(f"{shown}: {_reason(exc)} (after {RETRIES} tries)") from None
             except (json.JSONDecodeError, UnicodeDecodeError):
@@ -141,7 +149,7 @@ class Client:
 
 def _retry_after(exc: urllib.error.HTTPError, attempt: int) -> float:
     given = (exc.headers.get("Retry-After") or "").strip()
-    seconds = float(given) if given.isdigit() else 2.0 ** attempt
+    seconds = float(given) if given.isdigit() else 2.0**attempt
     return min(seconds, MAX_WAIT)
 
 
@@ -161,9 +169,13 @@ def _http_error(url: str, exc: urllib.error.HTTPError) -> str:
         detail = "; ".join(body.get("errorMessages", []) + list((body.get("errors") or {}).values()))
     except (ValueError, AttributeError, OSError, http.client.HTTPException):
         pass
-    meaning = {401: "not authorised (check the token and user variables)", 403: "forbidden",
-               404: "not found (check --url)", 410: "gone (this API was removed)", 400: "rejected"
-               }.get(exc.code, f"HTTP {exc.code}")
+    meaning = {
+        401: "not authorised (check the token and user variables)",
+        403: "forbidden",
+        404: "not found (check --url)",
+        410: "gone (this API was removed)",
+        400: "rejected",
+    }.get(exc.code, f"HTTP {exc.code}")
     return f"{url}: {meaning}" + (f": {detail}" if detail else "")
 
 
@@ -239,8 +251,7 @@ def _cloud_pages(client: Client, jql: str):
     seen: set[str] = set()
     token = None
     for _ in range(MAX_PAGES):
-        page = client.get(path, {**params, **({"nextPageToken": token} if token else {})})
-        issues = _issues_of(client, path, page)
+        page, issues = _search_page(client, path, {**params, **({"nextPageToken": token} if token else {})})
         yield issues, None
         token = page.get("nextPageToken")
         if page.get("isLast") or not token:
@@ -259,8 +270,7 @@ def _server_pages(client: Client, jql: str):
     params = {"jql": jql, "expand": "changelog", "fields": "*all", "maxResults": PAGE_SIZE}
     start = 0
     for _ in range(MAX_PAGES):
-        page = client.get(path, {**params, "startAt": start})
-        issues = _issues_of(client, path, page)
+        page, issues = _search_page(client, path, {**params, "startAt": start})
         total = page.get("total")
         if not isinstance(total, int):
             raise HeimdallError(f"{client.base}{path}: the answer has no total, so it cannot be paged safely")
@@ -273,10 +283,12 @@ def _server_pages(client: Client, jql: str):
     raise HeimdallError(f"{client.base}{path}: more than {MAX_PAGES:,} pages; narrow the JQL")
 
 
-def _issues_of(client: Client, path: str, page) -> list:
+def _search_page(client: Client, path: str, params: dict) -> tuple[dict, list]:
+    """One search page and its issues; anything else is an error naming the URL."""
+    page = client.get(path, params)
     if not isinstance(page, dict) or not isinstance(page.get("issues"), list):
         raise HeimdallError(f"{client.base}{path}: not a Jira search result")
-    return page["issues"]
+    return page, page["issues"]
 
 
 def _complete_changelog(client: Client, issue: dict, cloud: bool) -> None:
@@ -294,7 +306,9 @@ def _complete_changelog(client: Client, issue: dict, cloud: bool) -> None:
     histories, start = [], 0
     for _ in range(MAX_PAGES):
         part = client.get(path, {"startAt": start, "maxResults": PAGE_SIZE})
-        values = part.get("values", []) if isinstance(part, dict) else []
+        if not isinstance(part, dict):
+            break
+        values = part.get("values", [])
         histories.extend(values)
         start += len(values)
         if not values or part.get("isLast") or start >= part.get("total", total):

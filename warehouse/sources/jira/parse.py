@@ -31,7 +31,7 @@ With an explicit as_of, what happened after it is left out (and counted in the n
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -59,8 +59,10 @@ class BadRecords(HeimdallError):
 
     def __init__(self, rows: list[dict]):
         self.rows = rows
-        super().__init__(f"{len(rows)} Jira record(s) cannot be read; nothing was changed "
-                         f"(fix them, or pass --skip-bad-rows to load the rest and list them in meta)")
+        super().__init__(
+            f"{len(rows)} Jira record(s) cannot be read; nothing was changed "
+            f"(fix them, or pass --skip-bad-rows to load the rest and list them in meta)"
+        )
 
 
 def describe_record(row: dict) -> str:
@@ -104,8 +106,10 @@ def _read_documents(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
                            OR json_type(doc, '$.columnConfig') = 'OBJECT', false)
         LIMIT 1""").fetchall()
     if stray:
-        raise HeimdallError(f"{stray[0][0]}: not a Jira response (expected an issue, a search page, "
-                            f"the status list or a board configuration)")
+        raise HeimdallError(
+            f"{stray[0][0]}: not a Jira response (expected an issue, a search page, "
+            f"the status list or a board configuration)"
+        )
 
 
 def _name_unreadable(files: list[Path]) -> None:
@@ -150,7 +154,7 @@ class JiraFiles:
         files = find_files(paths)
         as_of = options.as_of
         if as_of is not None and as_of.tzinfo is None:
-            as_of = as_of.replace(tzinfo=timezone.utc)
+            as_of = as_of.replace(tzinfo=UTC)
 
         def load(con: duckdb.DuckDBPyConnection) -> None:
             _read_documents(con, files)
@@ -167,12 +171,23 @@ class JiraFiles:
             con.execute("DROP TABLE j_issues")
             notes["incomplete"] = con.execute("SELECT count(data_quality) FROM j_raw_issues").fetchall()[0][0]
             notes["after_as_of"] = _cut(con, as_of) if as_of is not None else 0
-            for table, relation in (("raw_issues", "j_raw_issues"), ("raw_transitions", "j_transitions"),
-                                    ("raw_sprints", "j_sprints"), ("raw_issue_sprint", "j_issue_sprint"),
-                                    ("raw_blockers", "j_blockers"), ("raw_statuses", "j_statuses")):
+            for table, relation in (
+                ("raw_issues", "j_raw_issues"),
+                ("raw_transitions", "j_transitions"),
+                ("raw_sprints", "j_sprints"),
+                ("raw_issue_sprint", "j_issue_sprint"),
+                ("raw_blockers", "j_blockers"),
+                ("raw_statuses", "j_statuses"),
+            ):
                 insert_raw(con, table, relation)
-            write_meta(con, source="jira", as_of=as_of or latest_event(con), workflow=options.workflow,
-                       skipped_rows=skipped, notes=_describe(notes))
+            write_meta(
+                con,
+                source="jira",
+                as_of=_as_of(con, as_of),
+                workflow=options.workflow,
+                skipped_rows=skipped,
+                notes=_describe(notes),
+            )
 
         return load
 
@@ -181,9 +196,11 @@ SOURCE = JiraFiles()
 
 
 def _describe(counts: dict[str, int]) -> list[str]:
-    text = {"duplicates": "{n:,} issue(s) found in several files: the copy with the latest fields.updated was kept",
-            "after_as_of": "{n:,} event(s) after --as-of were left out",
-            "incomplete": "{n:,} issue(s) with an incomplete changelog: their current status comes from fields.status"}
+    text = {
+        "duplicates": "{n:,} issue(s) found in several files: the copy with the latest fields.updated was kept",
+        "after_as_of": "{n:,} event(s) after --as-of were left out",
+        "incomplete": "{n:,} issue(s) with an incomplete changelog: their current status comes from fields.status",
+    }
     return [text[k].format(n=n) for k, n in counts.items() if n]
 
 
@@ -208,7 +225,8 @@ def _records(con: duckdb.DuckDBPyConnection, skip_bad_rows: bool, paths: list[Pa
         SELECT unnest(json_extract(doc, '$.issues[*]')), filename, first_record + {_positions("doc, '$.issues'")}
         FROM j_docs JOIN j_offsets USING (ordinal) WHERE is_page
     """)
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE TEMP TABLE j_checks AS
         WITH v AS (
             SELECT filename, record,
@@ -221,7 +239,8 @@ def _records(con: duckdb.DuckDBPyConnection, skip_bad_rows: bool, paths: list[Pa
                    json_type(j, '$.changelog.histories[*].items') AS items
             FROM j_records
         )
-        SELECT filename, record, CASE WHEN key_type = 'VARCHAR' THEN f[2] END AS key, f[1] AS raw_id, {_site("f[5]")} AS site,
+        SELECT filename, record, CASE WHEN key_type = 'VARCHAR' THEN f[2] END AS key, f[1] AS raw_id,
+               {_site("f[5]")} AS site,
                try_cast(f[4] AS TIMESTAMPTZ) AS updated, nullif(concat_ws('; ',
                CASE WHEN try_cast(f[1] AS BIGINT) IS NULL THEN 'no numeric id' END,
                CASE WHEN key_type IS DISTINCT FROM 'VARCHAR' OR nullif(trim(f[2]), '') IS NULL THEN 'no key'
@@ -242,9 +261,15 @@ def _records(con: duckdb.DuckDBPyConnection, skip_bad_rows: bool, paths: list[Pa
                                                      < try_cast(f[3] AS TIMESTAMPTZ) - $tolerance))
                     THEN 'a changelog history dated before the issue was created' END), '') AS reason
         FROM v
-    """, {"earliest": EARLIEST, "latest": latest_plausible(), "tolerance": TOLERANCE})
-    bad = [{"file": f, "record": r, "key": k, "reason": why} for f, r, k, why in con.execute(
-        "SELECT filename, record, key, reason FROM j_checks WHERE reason IS NOT NULL ORDER BY filename, record").fetchall()]
+    """,
+        {"earliest": EARLIEST, "latest": latest_plausible(), "tolerance": TOLERANCE},
+    )
+    bad = [
+        {"file": f, "record": r, "key": k, "reason": why}
+        for f, r, k, why in con.execute(
+            "SELECT filename, record, key, reason FROM j_checks WHERE reason IS NOT NULL ORDER BY filename, record"
+        ).fetchall()
+    ]
     if bad and not skip_bad_rows:
         raise BadRecords(bad)
     con.execute("""
@@ -253,9 +278,12 @@ def _records(con: duckdb.DuckDBPyConnection, skip_bad_rows: bool, paths: list[Pa
         QUALIFY row_number() OVER (PARTITION BY site, raw_id ORDER BY updated DESC NULLS LAST,
                                                                  filename DESC, record DESC) = 1
     """)
-    con.execute("CREATE TEMP TABLE j_issues AS SELECT r.j, k.site FROM j_records r JOIN j_keep k USING (filename, record)")
-    good, kept = con.execute("SELECT (SELECT count(*) FROM j_checks WHERE reason IS NULL), "
-                             "(SELECT count(*) FROM j_keep)").fetchall()[0]
+    con.execute(
+        "CREATE TEMP TABLE j_issues AS SELECT r.j, k.site FROM j_records r JOIN j_keep k USING (filename, record)"
+    )
+    good, kept = con.execute(
+        "SELECT (SELECT count(*) FROM j_checks WHERE reason IS NULL), (SELECT count(*) FROM j_keep)"
+    ).fetchall()[0]
     if not kept:
         raise HeimdallError(f"no Jira issues in {', '.join(map(str, paths))}")
     con.execute("DROP TABLE j_records; DROP TABLE j_checks; DROP TABLE j_keep; DROP TABLE j_offsets")
@@ -276,14 +304,18 @@ def _sites(con: duckdb.DuckDBPyConnection) -> None:
         GROUP BY 1 HAVING count(DISTINCT site) > 1 LIMIT 1""").fetchall()
     if clash:
         key, sites = clash[0]
-        raise HeimdallError(f"issue key {key} comes from several Jira sites ({', '.join(sites)}); "
-                            f"import each site into its own warehouse")
+        raise HeimdallError(
+            f"issue key {key} comes from several Jira sites ({', '.join(sites)}); "
+            f"import each site into its own warehouse"
+        )
 
 
 def _status_key(site: str, status_id: str) -> str:
     """A status id, qualified by its site when several sites share the warehouse."""
-    return (f"CASE WHEN ({status_id}) IS NULL THEN NULL "
-            f"WHEN (SELECT max(site_no) FROM j_sites) > 0 THEN ({site}) || '/' || ({status_id}) ELSE ({status_id}) END")
+    return (
+        f"CASE WHEN ({status_id}) IS NULL THEN NULL "
+        f"WHEN (SELECT max(site_no) FROM j_sites) > 0 THEN ({site}) || '/' || ({status_id}) ELSE ({status_id}) END"
+    )
 
 
 def _statuses(con: duckdb.DuckDBPyConnection) -> None:
@@ -316,22 +348,36 @@ def _statuses(con: duckdb.DuckDBPyConnection) -> None:
 
 # What an issue row reads, by JSON path: extracted in one pass over each document.
 ISSUE_FIELDS = {
-    "raw_id": "$.id", "issue_key": "$.key", "project_key": "$.fields.project.key",
-    "issue_type": "$.fields.issuetype.name", "is_subtask": "$.fields.issuetype.subtask",
-    "level": "$.fields.issuetype.hierarchyLevel", "priority": "$.fields.priority.name",
-    "created_at": "$.fields.created", "resolved_at": "$.fields.resolutiondate",
-    "assignee": "$.fields.assignee.displayName", "reporter": "$.fields.reporter.displayName",
-    "summary": "$.fields.summary", "resolution": "$.fields.resolution.name", "parent_id": "$.fields.parent.id",
-    "parent_key": "$.fields.parent.key", "current_status": "$.fields.status.name",
-    "current_status_raw_id": "$.fields.status.id", "category_changed": "$.fields.statuscategorychangedate",
-    "updated": "$.fields.updated", "changelog_total": "$.changelog.total",
+    "raw_id": "$.id",
+    "issue_key": "$.key",
+    "project_key": "$.fields.project.key",
+    "issue_type": "$.fields.issuetype.name",
+    "is_subtask": "$.fields.issuetype.subtask",
+    "level": "$.fields.issuetype.hierarchyLevel",
+    "priority": "$.fields.priority.name",
+    "created_at": "$.fields.created",
+    "resolved_at": "$.fields.resolutiondate",
+    "assignee": "$.fields.assignee.displayName",
+    "reporter": "$.fields.reporter.displayName",
+    "summary": "$.fields.summary",
+    "resolution": "$.fields.resolution.name",
+    "parent_id": "$.fields.parent.id",
+    "parent_key": "$.fields.parent.key",
+    "current_status": "$.fields.status.name",
+    "current_status_raw_id": "$.fields.status.id",
+    "category_changed": "$.fields.statuscategorychangedate",
+    "updated": "$.fields.updated",
+    "changelog_total": "$.changelog.total",
 }
 
 
 def _issues(con: duckdb.DuckDBPyConnection, options: Options) -> None:
     field = options.points_field
-    points = (f"try_cast(try_cast(j->'fields'->>'{field.replace(chr(39), '')}' AS DOUBLE) AS INTEGER)"
-              if field else "CAST(NULL AS INTEGER)")
+    points = (
+        f"try_cast(try_cast(j->'fields'->>'{field.replace(chr(39), '')}' AS DOUBLE) AS INTEGER)"
+        if field
+        else "CAST(NULL AS INTEGER)"
+    )
     paths = ", ".join(f"'{path}'" for path in ISSUE_FIELDS.values())
     named = ", ".join(f"f[{i}] AS {name}" for i, name in enumerate(ISSUE_FIELDS, start=1))
     con.execute(f"""
@@ -355,7 +401,8 @@ def _issues(con: duckdb.DuckDBPyConnection, options: Options) -> None:
                {_issue_id("site_no", "parent_id")} AS parent_issue_id, parent_key, current_status,
                {_status_key("site", "current_status_raw_id")} AS current_status_id,
                coalesce(try_cast(category_changed AS TIMESTAMPTZ), try_cast(updated AS TIMESTAMPTZ)) AS status_since,
-               try_cast(changelog_total AS BIGINT) AS changelog_total, coalesce(changelog_present, 0) AS changelog_present,
+               try_cast(changelog_total AS BIGINT) AS changelog_total,
+               coalesce(changelog_present, 0) AS changelog_present,
                CAST(NULL AS VARCHAR) AS data_quality
         FROM named
     """)
@@ -489,7 +536,8 @@ def _sprints(con: duckdb.DuckDBPyConnection) -> None:
         CREATE TEMP TABLE j_sprint_objects AS
         SELECT issue_id, team, created_at, {_issue_id("site_no", legacy_id)} AS sprint_id,
                coalesce(v->>'name', nullif(regexp_extract(v->>'$', 'name=([^,\\]]*)', 1), '')) AS sprint_name,
-               coalesce(v->>'startDate', nullif(regexp_extract(v->>'$', 'startDate=([^,\\]]*)', 1), '<null>')) AS start_at,
+               coalesce(v->>'startDate',
+                        nullif(regexp_extract(v->>'$', 'startDate=([^,\\]]*)', 1), '<null>')) AS start_at,
                coalesce(v->>'endDate', nullif(regexp_extract(v->>'$', 'endDate=([^,\\]]*)', 1), '<null>')) AS end_at,
                coalesce(v->>'goal', nullif(regexp_extract(v->>'$', 'goal=([^,\\]]*)', 1), '<null>')) AS goal
         FROM j_sprint_values
@@ -507,7 +555,8 @@ def _sprints(con: duckdb.DuckDBPyConnection) -> None:
         CREATE TEMP TABLE j_issue_sprint AS
         WITH moves AS (
             SELECT m.issue_id, changed_at, history_id, s.site_no,
-                   list_filter(string_split(replace(coalesce(from_value, ''), ' ', ''), ','), lambda x: x <> '') AS before,
+                   list_filter(string_split(replace(coalesce(from_value, ''), ' ', ''), ','),
+                               lambda x: x <> '') AS before,
                    list_filter(string_split(replace(coalesce(to_value, ''), ' ', ''), ','), lambda x: x <> '') AS after
             FROM j_items m JOIN j_sites s USING (site) WHERE field = 'sprint'
         ),
@@ -536,14 +585,26 @@ def _sprints(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE j_sprint_values; DROP TABLE j_sprint_objects")
 
 
+def _as_of(con: duckdb.DuckDBPyConnection, given: datetime | None) -> datetime:
+    """The as_of asked for, else the latest event imported."""
+    found = given or latest_event(con)
+    if found is None:
+        raise HeimdallError("the Jira files hold no issues")
+    return found
+
+
 def _cut(con: duckdb.DuckDBPyConnection, as_of: datetime) -> int:
     """Leave out what happened after as_of; returns how many events that was. An as_of
     before every issue's creation is an error, not an empty warehouse."""
     check_as_of(as_of, con.execute("SELECT min(CAST(created_at AS TIMESTAMPTZ)) FROM j_raw_issues").fetchall()[0][0])
     params = {"as_of": as_of}
     counted = 0
-    for table, column in (("j_raw_issues", "CAST(created_at AS TIMESTAMPTZ)"), ("j_transitions", "changed_at"),
-                          ("j_blockers", "blocked_start"), ("j_issue_sprint", "added_at")):
+    for table, column in (
+        ("j_raw_issues", "CAST(created_at AS TIMESTAMPTZ)"),
+        ("j_transitions", "changed_at"),
+        ("j_blockers", "blocked_start"),
+        ("j_issue_sprint", "added_at"),
+    ):
         counted += con.execute(f"SELECT count(*) FROM {table} WHERE {column} > $as_of", params).fetchall()[0][0]
         con.execute(f"DELETE FROM {table} WHERE {column} > $as_of", params)
     for table in ("j_transitions", "j_blockers", "j_issue_sprint"):
@@ -551,8 +612,11 @@ def _cut(con: duckdb.DuckDBPyConnection, as_of: datetime) -> int:
     # what was still open at as_of stays open; a resolution after it had not happened yet
     con.execute("UPDATE j_blockers SET blocked_end = NULL WHERE blocked_end > $as_of", params)
     con.execute("UPDATE j_issue_sprint SET removed_at = NULL WHERE removed_at > $as_of", params)
-    con.execute("UPDATE j_raw_issues SET resolved_at = NULL, resolution = NULL "
-                "WHERE try_cast(resolved_at AS TIMESTAMPTZ) > $as_of", params)
+    con.execute(
+        "UPDATE j_raw_issues SET resolved_at = NULL, resolution = NULL "
+        "WHERE try_cast(resolved_at AS TIMESTAMPTZ) > $as_of",
+        params,
+    )
     con.execute("DELETE FROM j_sprints WHERE CAST(start_at AS TIMESTAMPTZ) > $as_of", params)
     con.execute("DELETE FROM j_issue_sprint WHERE sprint_id NOT IN (SELECT sprint_id FROM j_sprints)")
     return counted
