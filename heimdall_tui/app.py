@@ -58,7 +58,7 @@ class State:
 
 
 class HeimdallApp(Guarded, KeysInOrder, App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: a subclass elsewhere finds it too
     TITLE = "HEIMDALL"
     AUTO_FOCUS = None  # the active page takes the focus (show_tab)
     BINDINGS = TAB_KEYS + keymap.APP

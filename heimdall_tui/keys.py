@@ -49,6 +49,11 @@ class KeysInOrder(_Base):
                 return
         await super().on_event(event)
 
+    @property
+    def keys_waiting(self) -> int:
+        """How many typed keys are held back, waiting for the app to settle."""
+        return len(self._held)
+
     def replay_first(self, keys: list[events.Key]) -> None:
         """Handle `keys` (typed earlier, held back by a page while it loaded) before any key
         still waiting here, which was typed after them."""

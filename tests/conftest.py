@@ -48,7 +48,7 @@ async def keys_delivered(pilot):
     """Wait until every key the app holds back (keys are handled in typed order, each once the
     app has settled from the one before) has been handled; on a busy machine that takes a while."""
     for _ in range(1500):  # up to 15 s: keys.HOLD_LIMIT is 10 s
-        if not pilot.app._held:
+        if not pilot.app.keys_waiting:
             break
         await pilot.pause(0.01)
     await pilot.pause()
@@ -72,11 +72,25 @@ async def settle(pilot):
         await pilot.pause(0.02)
 
 
-@pytest.fixture
-def app(demo_db):
+def watched_app(db):
+    """The app, recording every notification it shows (what the user reads in the toasts)."""
     from heimdall_tui.app import HeimdallApp
 
-    return HeimdallApp(demo_db)
+    class WatchedApp(HeimdallApp):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.notices: list[str] = []
+
+        def notify(self, message, *args, **kwargs):
+            self.notices.append(str(message))
+            super().notify(message, *args, **kwargs)
+
+    return WatchedApp(db)
+
+
+@pytest.fixture
+def app(demo_db):
+    return watched_app(demo_db)
 
 
 @pytest.fixture
