@@ -282,7 +282,7 @@ def _print_summary(target: Path) -> None:
 
 @app.command()
 def glossary() -> None:
-    """Print the definition of every governed metric (from warehouse/metrics.py)."""
+    """Print the definition of every governed metric (from warehouse/metrics/)."""
     from warehouse.metrics import glossary as entries
 
     for name, definition in entries():

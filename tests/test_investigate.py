@@ -81,11 +81,14 @@ async def test_slash_jumps_with_completion_and_reports_unknown_keys(app):
         assert app.active_tab == "valskjalf" and app.focused.id == "jump"
         await pilot.press(*"nope-1", "enter")
         await settle(pilot)
-        assert "No issue NOPE-1" in str(app.query_one("#jump-error").render())
+        error = app.query_one("#jump-error")
+        assert "No issue NOPE-1" in str(error.render())
+        assert error.region.height and error.region.bottom <= app.query_one("Footer").region.y  # above the key bar
         assert app.focused.id == "jump"  # the box stays open
         jump = app.query_one("#jump")
         await pilot.press(*["backspace"] * 6, *"valhalla-33")
         await keys_delivered(pilot)
+        assert str(error.render()) == ""  # editing answers the complaint
         for _ in range(100):  # the suggester queries in a thread: right accepts it once it is there
             await pilot.press("right")
             await keys_delivered(pilot)

@@ -82,6 +82,10 @@ class JumpBar(Guarded, Horizontal):
         self.display = False
         self.post_message(self.Closed())
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.say("")  # an edit answers the last complaint
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.post_message(self.Submitted(event.value, self.session))
