@@ -117,54 +117,25 @@ def executive(con: duckdb.DuckDBPyConnection, scope: Scope) -> Executive:
     rows, items = headline(con, end, filters)
     verdict = summary(con, end, filters, rows, items, signals(con, end, filters))
     dropped = rows["discarded"]["this_week"]
+
+    def card(label: str, key: str, unit: str, digits: int, higher_is_better: bool = False, aside: str = "") -> Kpi:
+        row = rows[key]
+        return Kpi(label, row["this_week"], row["last_week"], unit, digits, higher_is_better, aside)
+
     kpis = [
-        Kpi(
+        card(
             "Throughput",
-            rows["throughput"]["this_week"],
-            rows["throughput"]["last_week"],
-            " delivered" if not dropped else "",
-            aside=f"· {dropped} discarded" if dropped else "",
-        ),
-        Kpi(
-            "Median cycle",
-            rows["median_cycle_time_hours"]["this_week"],
-            rows["median_cycle_time_hours"]["last_week"],
-            " h",
+            "throughput",
+            "" if dropped else " delivered",
             0,
-            higher_is_better=False,
+            True,
+            f"· {dropped} discarded" if dropped else "",
         ),
-        Kpi(
-            "P85 cycle",
-            rows["p85_cycle_time_hours"]["this_week"],
-            rows["p85_cycle_time_hours"]["last_week"],
-            " h",
-            0,
-            higher_is_better=False,
-        ),
-        Kpi(
-            "Current WIP",
-            rows["current_wip"]["this_week"],
-            rows["current_wip"]["last_week"],
-            "",
-            0,
-            higher_is_better=False,
-        ),
-        Kpi(
-            "Blocked share",
-            rows["blocked_share_pct"]["this_week"],
-            rows["blocked_share_pct"]["last_week"],
-            "%",
-            1,
-            higher_is_better=False,
-        ),
-        Kpi(
-            "Rework rate",
-            rows["rework_rate_pct"]["this_week"],
-            rows["rework_rate_pct"]["last_week"],
-            "%",
-            1,
-            higher_is_better=False,
-        ),
+        card("Median cycle", "median_cycle_time_hours", " h", 0),
+        card("P85 cycle", "p85_cycle_time_hours", " h", 0),
+        card("Current WIP", "current_wip", "", 0),
+        card("Blocked share", "blocked_share_pct", "%", 1),
+        card("Rework rate", "rework_rate_pct", "%", 1),
     ]
     flow = metrics.weekly_flow(con, start, end, filters, by_team=True)
     weeks = sorted({str(w) for w in flow["week_start"]})
