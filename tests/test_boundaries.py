@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from tests.eventlog import EventLog
 from tests.test_models import LIFECYCLE, built, one, rows
 from warehouse import metrics, risks
+from warehouse.engine.db import connect
+from warehouse.engine.pipeline import copy_sources, materialise
 from warehouse.semantics.workflow import Workflow
 
 
@@ -140,3 +142,14 @@ def test_a_jira_category_outranks_the_default_maps_and_a_workflow_file_outranks_
     assert defaults.resolve("X", "Selected for Development", None)[1] == "todo"  # no category: the default map
     mine = parse_workflow('[statuses]\n"Done" = "review"\n')
     assert mine.resolve("X", "Done", "done")[1:3] == ("review", "workflow file")
+
+
+def test_built_at_stamps_the_build_not_the_data(demo_db, tmp_path):
+    """Provenance only: the wall-clock moment of the build, never as_of (which is the data's)."""
+    target = tmp_path / "rebuilt.duckdb"
+    before = datetime.now(UTC)
+    materialise(target, copy_sources(demo_db))
+    after = datetime.now(UTC)
+    con = connect(target, read_only=True)
+    assert before <= metrics.built_at(con) <= after
+    assert metrics.as_of(con) == utc("2026-01-29T00:00:00")
