@@ -114,8 +114,9 @@ def signals(con: duckdb.DuckDBPyConnection, end: datetime, filters: Filters) -> 
 def executive(con: duckdb.DuckDBPyConnection, scope: Scope) -> Executive:
     start, end = scope.window(con)
     filters = scope.filters
-    rows, items = headline(con, end, filters)
-    verdict = summary(con, end, filters, rows, items, signals(con, end, filters))
+    head = headline(con, end, filters)
+    rows = head.rows
+    verdict = summary(con, filters, head, signals(con, end, filters))
     dropped = rows["discarded"]["this_week"]
 
     def card(label: str, key: str, unit: str, digits: int, higher_is_better: bool = False, aside: str = "") -> Kpi:

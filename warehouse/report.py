@@ -6,6 +6,7 @@ summary sentences made from it. `heimdall_tui.report` renders it as Markdown or 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 import duckdb
 
@@ -52,8 +53,15 @@ def _round(value, digits: int = 2):
     return None if value is None else round(value, digits)
 
 
-def headline(con, end: datetime, filters: Filters, active=None) -> tuple[dict, int]:
-    """The headline rows, and how many items this week had a cycle time (for confidence).
+class Headline(NamedTuple):
+    rows: dict  # metric -> this week, last week, delta, note (the report's "headline")
+    items: int  # items this week with a cycle time (for confidence)
+    trailing_throughput: float  # a week's throughput, averaged over the 4 weeks before this one
+    trailing_median_hours: float | None  # median cycle time over those 4 weeks
+
+
+def headline(con, end: datetime, filters: Filters, active=None) -> Headline:
+    """The headline rows and the trailing 4 weeks they are judged against.
     `active` is the work in progress at the week's end (metrics.work_item_age), if known."""
     if active is None:
         active = metrics.work_item_age(con, filters, at=end)
@@ -63,7 +71,8 @@ def headline(con, end: datetime, filters: Filters, active=None) -> tuple[dict, i
     blocked_this, blocked_last = (metrics.blocked_time(con, *w, filters) for w in (this, last))
     rework_this, rework_last = (metrics.rework_rate(con, *w, filters) for w in (this, last))
     discard_this, discard_last = (metrics.discarded(con, *w, filters) for w in (this, last))
-    trailing = metrics.throughput(con, this[0] - timedelta(weeks=4), this[0], filters) / 4
+    before = (this[0] - timedelta(weeks=4), this[0])
+    trailing = metrics.throughput(con, *before, filters) / 4
     rows = {
         "throughput": (
             metrics.throughput(con, *this, filters),
@@ -99,12 +108,14 @@ def headline(con, end: datetime, filters: Filters, active=None) -> tuple[dict, i
         ),
         "discarded": (discard_this["discarded"], discard_last["discarded"], "done items discarded, not delivered"),
     }
-    return (
+    return Headline(
         {
             key: {"this_week": _round(a), "last_week": _round(b), "delta": _round(_delta(a, b)), "note": note}
             for key, (a, b, note) in rows.items()
         },
         ct_this["n"],
+        trailing,
+        metrics.cycle_time_percentiles(con, *before, filters)["p50"],
     )
 
 
@@ -128,13 +139,11 @@ def _teams(con, end: datetime, filters: Filters, active) -> list[dict]:
     return rows
 
 
-def summary(con, end: datetime, filters: Filters, headline: dict, items: int, signals: list[risks.Signal]) -> dict:
-    start = end - timedelta(days=7)
-    trailing = (start - timedelta(weeks=4), start)
-    done_avg = metrics.throughput(con, *trailing, filters) / 4
-    ct_base = metrics.cycle_time_percentiles(con, *trailing, filters)["p50"]
-    done_now = headline["throughput"]["this_week"]
-    ct_now = headline["median_cycle_time_hours"]["this_week"]
+def summary(con, filters: Filters, head: Headline, signals: list[risks.Signal]) -> dict:
+    """The verdict and its reasons: this week against the trailing 4 weeks, and the signals."""
+    done_avg, ct_base, items = head.trailing_throughput, head.trailing_median_hours, head.items
+    done_now = head.rows["throughput"]["this_week"]
+    ct_now = head.rows["median_cycle_time_hours"]["this_week"]
     good: list[str] = []
     bad: list[str] = []
     if done_avg:
@@ -238,7 +247,7 @@ def build_report(
     metrics.validate_filters(con, filters)
     end = week_end(con, week_ending)
     active = metrics.work_item_age(con, filters, at=end)
-    rows, items = headline(con, end, filters, active)
+    head = headline(con, end, filters, active)
     signals = risks.evaluate(con, end, filters, thresholds, active)
     iso = lambda t: t.astimezone(UTC).isoformat().replace("+00:00", "Z")  # noqa: E731
     as_of = metrics.as_of(con)
@@ -253,8 +262,8 @@ def build_report(
         },
         "filters": {"team": filters.team, "project": filters.project, "issue_type": filters.issue_type},
         "scope": filters.describe(),
-        "summary": summary(con, end, filters, rows, items, signals),
-        "headline": rows,
+        "summary": summary(con, filters, head, signals),
+        "headline": head.rows,
         "teams": _teams(con, end, filters, active),
         "risks": [s.to_dict() for s in signals if s.fired],
         "risks_checked": len(signals),
