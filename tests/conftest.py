@@ -1,3 +1,5 @@
+import faulthandler
+import signal
 import sys
 from pathlib import Path
 
@@ -6,6 +8,25 @@ import pytest
 from heimdall_tui import cli
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+# The slowest test takes about a minute on a busy 2-core machine; one still running after this
+# is hung, and fails with every thread's stack instead of stalling the run until CI's limit.
+HUNG_AFTER_S = 300
+
+
+@pytest.fixture(autouse=True)
+def fail_when_hung():
+    def hung(signum, frame):
+        faulthandler.dump_traceback(file=sys.__stderr__, all_threads=True)
+        signal.alarm(60)  # if the exception is swallowed, the next alarm ends the run
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        raise TimeoutError(f"the test was still running after {HUNG_AFTER_S} s (stacks above)")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(HUNG_AFTER_S)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
 
 
 class Run:
