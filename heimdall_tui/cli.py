@@ -131,6 +131,11 @@ class Format(StrEnum):
     json = "json"
 
 
+class ForecastFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
 @app.callback(invoke_without_command=True)
 def main_callback(
     ctx: typer.Context,
@@ -347,6 +352,60 @@ def check(ctx: typer.Context, db: Path | None = DbOption) -> None:
         _print_workflow_stub(unmapped, target)
     if any(not r.passed and r.test.severity == "error" for r in results):
         raise typer.Exit(1)
+
+
+@app.command()
+def forecast(
+    ctx: typer.Context,
+    days: int | None = typer.Option(None, "--days", help="How many items in the next D days (day 1 = as_of's)."),
+    items: int | None = typer.Option(None, "--items", help="When will N items be done."),
+    until: str | None = typer.Option(None, "--date", help="How many items by this date (YYYY-MM-DD)."),
+    team: str | None = typer.Option(None, "--team", help="Only this team."),
+    project: str | None = typer.Option(None, "--project", help="Only this project."),
+    trials: int = typer.Option(10_000, "--trials", help="Monte Carlo trials."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same answer."),
+    fmt: ForecastFormat = typer.Option(ForecastFormat.text, "--format", help="text (default) or json."),
+    db: Path | None = DbOption,
+) -> None:
+    """Monte Carlo forecast from the last 84 days' daily throughput: how many in D days, or when N are done."""
+    from heimdall_tui.report import forecast_lines
+    from warehouse import metrics
+    from warehouse.engine.db import open_warehouse, require_models
+
+    if days is None and items is None and until is None:
+        raise HeimdallError("choose what to forecast: --days, --items or --date")
+    if days is not None and until is not None:
+        raise HeimdallError("give one of --days and --date, not both")
+    target, _ = _target(ctx, db)
+    con, _meta = open_warehouse(target)
+    try:
+        require_models(con, target)
+        filters = metrics.Filters(team, project)
+        metrics.validate_filters(con, filters)
+        if until is not None:
+            days = _days_until(until, metrics.as_of(con))
+        found = metrics.monte_carlo(con, filters, days, items, trials, seed).to_dict()
+    finally:
+        con.close()
+    if fmt is ForecastFormat.json:
+        typer.echo(json.dumps(found, indent=2))
+        return
+    typer.echo(f"Forecast for {found['scope']}, as of {found['as_of']}")
+    typer.echo("\n".join(forecast_lines(found)))
+
+
+def _days_until(text: str, as_of: datetime) -> int:
+    """Days from as_of's day (day 1) through the given date."""
+    from datetime import date
+
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise HeimdallError(f"--date {text!r} is not a date like 2026-03-31") from None
+    first = as_of.astimezone(UTC).date()
+    if day < first:
+        raise HeimdallError(f"--date {day} is before the day of as_of ({first})")
+    return (day - first).days + 1
 
 
 def _print_workflow_stub(unmapped: list[tuple[str, str, int]], target: Path) -> None:

@@ -10,7 +10,7 @@ import json
 import os
 import stat
 import tempfile
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from warehouse.errors import HeimdallError
@@ -43,6 +43,45 @@ def write_text_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(OSError, NameError):
             os.unlink(tmp.name)
         raise HeimdallError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+FORECAST_METHOD = (
+    "Method: each of the {trials:,} trials (seed {seed}) draws one day's throughput, with replacement, "
+    "from the {days} daily samples for each future day; day 1 is the day of as_of. "
+    "85% = at least 85% of the trials reach that many items, or finish by that date."
+)
+
+
+def forecast_lines(data: dict) -> list[str]:
+    """A forecast (`Forecast.to_dict()`) in words: the command's text, the report's section
+    and the Forecast tab all read these lines."""
+    s = data["samples"]
+    day1 = date.fromisoformat(data["as_of"][:10])
+    out = [
+        f"Samples: delivered items a day in {data['scope']}, {s['start']} to {s['end']} "
+        f"({s['days']} days, {s['total']:,} items)."
+    ]
+    if not s["total"]:
+        return [
+            f"No item in {data['scope']} was delivered in the {s['days']} days before {day1}: nothing to forecast from."
+        ]
+    if "how_many" in data:
+        h = data["how_many"]
+        last = day1 + timedelta(days=h["days"] - 1)
+        out.append(f"How many in {h['days']} days (through {last}):")
+        out += [f"  {p}%  at least {h[f'p{p}']:,} items" for p in (50, 85, 95)]
+    if "when" in data:
+        w = data["when"]
+        out.append(f"When will {w['items']:,} items be done:")
+        for p in (50, 85, 95):
+            when = w[f"p{p}"]
+            out.append(
+                f"  {p}%  by {when} (day {(date.fromisoformat(when) - day1).days + 1:,})"
+                if when
+                else f"  {p}%  not within ten years at this rate"
+            )
+    out.append(FORECAST_METHOD.format(trials=data["trials"], seed=data["seed"], days=s["days"]))
+    return out
 
 
 def to_json(report: dict) -> str:

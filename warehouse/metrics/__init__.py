@@ -8,7 +8,8 @@ weeks are Monday-based ISO weeks. The flow rules the queries share (active at t,
 period, blocker open at t, entry into done) live in `warehouse.semantics.rules`.
 
 One module per family: `window` (when), `flow` (delivery), `wip` (work in progress),
-`blockers`, `sprints`, `issue` (one issue), `quality` (data quality); `filters` narrows and
+`blockers`, `sprints`, `issue` (one issue), `quality` (data quality), `forecast`
+(Monte Carlo); `filters` narrows and
 runs the queries.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 
-from warehouse.metrics import blockers, flow, issue, quality, sprints, window, wip
+from warehouse.metrics import blockers, flow, forecast, issue, quality, sprints, window, wip
 from warehouse.metrics.blockers import (
     blocked_time,
     blocker_reasons,
@@ -46,6 +47,7 @@ from warehouse.metrics.flow import (
     time_in_status,
     weekly_flow,
 )
+from warehouse.metrics.forecast import Forecast, monte_carlo, throughput_samples
 from warehouse.metrics.issue import (
     issue_blockers,
     issue_relations,
@@ -81,7 +83,7 @@ from warehouse.metrics.wip import (
     work_item_age,
 )
 
-FAMILIES = (window, flow, wip, blockers, sprints, issue, quality)
+FAMILIES = (window, flow, wip, blockers, sprints, issue, quality, forecast)
 
 __all__ = [
     "NO_FILTERS",
@@ -89,6 +91,7 @@ __all__ = [
     "TRIAGE_COLUMNS",
     "TRIAGE_RULE",
     "Filters",
+    "Forecast",
     "as_of",
     "average_wip",
     "blocked_time",
@@ -116,6 +119,7 @@ __all__ = [
     "issue_time_in_status",
     "issue_timeline",
     "lead_time_percentiles",
+    "monte_carlo",
     "most_blocked",
     "period_end",
     "recent_issues",
@@ -126,6 +130,7 @@ __all__ = [
     "team_sle",
     "teams",
     "throughput",
+    "throughput_samples",
     "time_in_status",
     "triage",
     "unmapped_statuses",
