@@ -47,7 +47,7 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 FORECAST_METHOD = (
     "Method: each of the {trials:,} trials (seed {seed}) draws one day's throughput, with replacement, "
-    "from the {days} daily samples for each future day; day 1 is the day of as_of. "
+    "from the {days} daily samples for each future day; day 1 is {first}. "
     "85% = at least 85% of the trials reach that many items, or finish by that date."
 )
 
@@ -80,7 +80,7 @@ def forecast_lines(data: dict) -> list[str]:
                 if when
                 else f"  {p}%  not within ten years at this rate"
             )
-    out.append(FORECAST_METHOD.format(trials=data["trials"], seed=data["seed"], days=s["days"]))
+    out.append(FORECAST_METHOD.format(trials=data["trials"], seed=data["seed"], days=s["days"], first=day1))
     return out
 
 
@@ -167,6 +167,18 @@ def to_markdown(report: dict) -> str:
             )
     else:
         out.append(f"No risk signal fired ({report['risks_checked']} checked).")
+    forecast = report["forecast"]
+    work = forecast["open_work"]
+    out += [
+        "",
+        "## Forecast",
+        "",
+        f"Open work at the end of the week: {work['active']:,} in progress and {work['todo']:,} to do.",
+        "",
+        "```text",
+        *forecast_lines(forecast),
+        "```",
+    ]
     out += ["", "## Oldest active items", ""]
     if report["oldest_items"]:
         out += ["| Issue | Team | State | Age (days) | In status (days) | Assignee |", "|---|---|---|---:|---:|---|"]

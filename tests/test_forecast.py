@@ -146,3 +146,15 @@ def test_bad_forecast_commands_are_one_line_and_exit_2(run, demo_db, args, messa
     result = run("forecast", "--db", demo_db, *args)
     assert result.code == 2, result
     assert message in result.err and "Traceback" not in result.err
+
+
+def test_the_report_forecasts_the_next_14_days_and_the_open_work_like_the_command(run, demo_db):
+    report = json.loads(run("--export", "report", "--db", demo_db, "--format", "json", "--team", "TYR").out)
+    forecast = report["forecast"]
+    work = forecast.pop("open_work")
+    assert work["active"] == report["headline"]["current_wip"]["this_week"]
+    items = work["active"] + work["todo"]
+    command = run("forecast", "--db", demo_db, "--team", "TYR", "--days", "14", "--items", items, "--format", "json")
+    assert json.loads(command.out) == forecast
+    markdown = run("--export", "report", "--db", demo_db, "--team", "TYR").out
+    assert f"When will {items:,} items be done:" in markdown and "day 1 is " in markdown

@@ -17,6 +17,7 @@ from warehouse.metrics import Filters
 TREND_BAND = 0.15  # changes smaller than this against the trailing weeks read as stable
 CHART_WEEKS = 12
 OLDEST_ITEMS = 10
+FORECAST_DAYS = 14
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
@@ -237,6 +238,15 @@ def _weekly(con, end: datetime, filters: Filters) -> list[dict]:
     ]
 
 
+def _forecast(con, shown: datetime, filters: Filters) -> dict:
+    """How many in the next FORECAST_DAYS days, and when the open work in scope (WIP and
+    to-do backlog at the week's end) will be done."""
+    open_items = metrics.open_work(con, filters, at=shown)
+    total = open_items["todo"] + open_items["active"]
+    found = metrics.monte_carlo(con, filters, days=FORECAST_DAYS, items=total or None, at=shown).to_dict()
+    return {**found, "open_work": open_items}
+
+
 def build_report(
     con: duckdb.DuckDBPyConnection,
     week_ending: str | None = None,
@@ -267,6 +277,7 @@ def build_report(
         "teams": _teams(con, end, filters, active),
         "risks": [s.to_dict() for s in signals if s.fired],
         "risks_checked": len(signals),
+        "forecast": _forecast(con, shown, filters),
         "oldest_items": _oldest(active),
         "weekly": _weekly(con, end, filters),
     }

@@ -48,7 +48,7 @@ class Samples:
 class Forecast:
     """One forecast's inputs and answers; `to_dict` is the JSON the command and report give."""
 
-    as_of: datetime
+    as_of: datetime  # day 1 is this instant's day
     scope: str
     samples: Samples
     trials: int
@@ -92,10 +92,13 @@ class Forecast:
         return out
 
 
-def throughput_samples(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -> Samples:
+def throughput_samples(
+    con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, at: datetime | None = None
+) -> Samples:
     """Throughput samples: the daily throughput of delivered flow items in scope on each of the
-    84 calendar days (UTC) before the day of as_of, days with nothing delivered included."""
-    day1 = as_of(con).astimezone(UTC).date()
+    84 calendar days (UTC) before the day of as_of (or of the instant given), days with nothing
+    delivered included."""
+    day1 = (at or as_of(con)).astimezone(UTC).date()
     start = datetime(day1.year, day1.month, day1.day, tzinfo=UTC) - timedelta(days=SAMPLE_DAYS)
     end = start + timedelta(days=SAMPLE_DAYS)
     rows = over_delivered(
@@ -153,10 +156,12 @@ def monte_carlo(
     items: int | None = None,
     trials: int = TRIALS,
     seed: int = SEED,
+    at: datetime | None = None,
 ) -> Forecast:
     """Monte Carlo forecast: how many items in scope will be delivered in `days` days and/or
     when `items` items will be, from 10,000 trials (by default) that each draw a day's
-    throughput from the throughput samples, with replacement, for each day from as_of's on."""
+    throughput from the throughput samples, with replacement, for each day from as_of's on
+    (or from the day of `at`, for a report on an earlier week)."""
     if days is not None and not 1 <= days <= HORIZON_DAYS:
         raise HeimdallError(f"days must be between 1 and {HORIZON_DAYS:,} (got {days:,})")
     if items is not None and items < 1:
@@ -165,8 +170,8 @@ def monte_carlo(
         raise HeimdallError(f"trials must be between 1 and 1,000,000 (got {trials:,})")
     if seed < 0:
         raise HeimdallError(f"the seed must not be negative (got {seed})")
-    samples = throughput_samples(con, filters)
-    result = Forecast(as_of(con), filters.describe(), samples, trials, seed, days, None, items, None)
+    samples = throughput_samples(con, filters, at)
+    result = Forecast(at or as_of(con), filters.describe(), samples, trials, seed, days, None, items, None)
     if result.empty:
         return result
     first = result.first_day

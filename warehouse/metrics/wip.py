@@ -14,6 +14,7 @@ from warehouse.semantics.rules import (
     ACTIVE,
     active_at,
     blocker_open_at,
+    holds_at,
     overlaps,
     within,
 )
@@ -53,6 +54,23 @@ def current_wip(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -
         params,
     ).fetchall()[0]
     return {"wip": total, "blocked": blocked}
+
+
+def open_work(
+    con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, at: datetime | None = None
+) -> dict[str, int]:
+    """Open work: at an instant t (as_of unless given), the flow items that exist and are not
+    done - `todo` (the backlog: created, not started or sent back) and `active` (the WIP)."""
+    cond, params = filters.where_periods()
+    todo, active = con.execute(
+        f"""
+        SELECT count(*) FILTER (WHERE p.canonical_status = 'todo'),
+               count(*) FILTER (WHERE p.canonical_status IN {ACTIVE})
+        FROM {filters.periods()}
+        WHERE {holds_at("p.entered_at", "p.exited_at", "$t")} AND {cond}""",
+        {"t": at or as_of(con), **params},
+    ).fetchall()[0]
+    return {"todo": todo, "active": active}
 
 
 def issue_states(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -> dict[str, int]:
