@@ -22,6 +22,20 @@ def stored_workflow(con) -> Workflow:
     return parse_workflow(stored, "stored in meta") if stored else Workflow()
 
 
+def board_columns(con) -> list[tuple[str, list[str]]]:
+    """The imported board configuration's columns in order, each with its status ids (the
+    board with the lowest id when several were imported; empty when none was)."""
+    return [
+        (name, ids)
+        for _, name, ids in con.execute(
+            """
+            SELECT column_index, any_value(column_name), list(status_id ORDER BY status_id)
+            FROM raw_board_columns WHERE board_id = (SELECT min(board_id) FROM raw_board_columns)
+            GROUP BY column_index ORDER BY column_index"""
+        ).fetchall()
+    ]
+
+
 def literal(text: str) -> str:
     """A SQL string literal (for values from the user's own workflow file in view definitions)."""
     return "'" + text.replace("'", "''") + "'"

@@ -5,28 +5,36 @@ from warehouse.semantics.rules import STATE_RANK, STATES, hours
 MODELS = (
     Model(
         name="fct_status_periods",
-        depends_on=("stg_issues", "stg_transitions", "meta"),
+        depends_on=("stg_issues", "stg_transitions", "stg_status_map", "meta"),
         description=(
             "Each issue's timeline as consecutive periods in one status. Period 0 runs from "
             "created_at in the first transition's from-status (todo when there is none); each "
             "transition, in (changed_at, transition_id) order, opens the next. exited_at NULL = "
             "current; hours are clipped at as_of. is_reopen marks a move out of done (not an admin "
             "workflow migration); is_backward a move back along todo < in_progress < review < done. "
+            "stage is the status's stage (dim_stage), NULL for a status no stage lists. "
             "is_flow_item is the issue's (periods of sub-tasks and epics are kept for the Investigator)."
         ),
         # One window pass: the creation row (is_creation) sorts first in its issue, and reads
         # the first transition's from-status with lead().
         build=f"""
-            WITH rows AS (
+            WITH first_todo AS (
+                SELECT stage, stage_index FROM stg_status_map
+                WHERE canonical_status = 'todo' AND stage IS NOT NULL ORDER BY stage_index LIMIT 1
+            ),
+            rows AS (
                 SELECT issue_id, team, is_flow_item, true AS is_creation, CAST(NULL AS BIGINT) AS transition_id,
                        CAST(NULL AS VARCHAR) AS from_status, CAST(NULL AS VARCHAR) AS from_canonical_status,
                        CAST(NULL AS VARCHAR) AS to_status, CAST(NULL AS VARCHAR) AS from_status_id,
                        CAST(NULL AS VARCHAR) AS to_status_id,
-                       CAST(NULL AS VARCHAR) AS canonical_status, created_at AS entered_at, false AS is_migration
+                       CAST(NULL AS VARCHAR) AS canonical_status, created_at AS entered_at, false AS is_migration,
+                       CAST(NULL AS VARCHAR) AS stage, CAST(NULL AS INTEGER) AS stage_index,
+                       CAST(NULL AS VARCHAR) AS from_stage, CAST(NULL AS INTEGER) AS from_stage_index
                 FROM stg_issues
                 UNION ALL
                 SELECT issue_id, team, is_flow_item, false, transition_id, from_status, from_canonical_status,
-                       to_status, from_status_id, to_status_id, canonical_status, changed_at, is_migration
+                       to_status, from_status_id, to_status_id, canonical_status, changed_at, is_migration,
+                       stage, stage_index, from_stage, from_stage_index
                 FROM stg_transitions
             ),
             periods AS (
@@ -37,6 +45,13 @@ MODELS = (
                        CASE WHEN is_creation THEN lead(from_status_id) OVER w ELSE to_status_id END AS raw_status_id,
                        CASE WHEN is_creation THEN coalesce(lead(from_canonical_status) OVER w, 'todo')
                             ELSE canonical_status END AS canonical_status,
+                       -- an issue with no transition is in the first stage that holds to-do work
+                       CASE WHEN NOT is_creation THEN stage
+                            WHEN lead(from_status) OVER w IS NULL THEN (SELECT stage FROM first_todo)
+                            ELSE lead(from_stage) OVER w END AS stage,
+                       CASE WHEN NOT is_creation THEN stage_index
+                            WHEN lead(from_status) OVER w IS NULL THEN (SELECT stage_index FROM first_todo)
+                            ELSE lead(from_stage_index) OVER w END AS stage_index,
                        CASE WHEN NOT is_creation
                             THEN coalesce(lag(canonical_status) OVER w, from_canonical_status, 'todo') END
                            AS previous_status,

@@ -2,7 +2,7 @@ import duckdb
 
 from warehouse.engine.checks import accepted_values, expect, unique
 from warehouse.engine.registry import Model
-from warehouse.models._sql import stored_workflow
+from warehouse.models._sql import board_columns, stored_workflow
 from warehouse.semantics.rules import STATES
 from warehouse.semantics.workflow import UNKNOWN
 
@@ -11,6 +11,9 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     # Resolution runs over the few distinct (team, status name, status id) triples only; the
     # per-row work (joining it onto millions of transitions) stays in SQL.
     workflow = stored_workflow(con)
+    board = board_columns(con)
+    _, stages = workflow.stage_list(board)
+    index = {stage.name: stage.index for stage in stages}
     triples = con.execute(
         """
         WITH seen AS (
@@ -36,25 +39,27 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         """
         CREATE TABLE stg_status_map (team VARCHAR, raw_status VARCHAR, status_id VARCHAR, category VARCHAR,
                                      clean_status VARCHAR, canonical_status VARCHAR, mapped_by VARCHAR,
-                                     is_drifted BOOLEAN)
+                                     is_drifted BOOLEAN, stage VARCHAR, stage_index INTEGER)
         """
     )
-    rows = [
-        (team, raw, status_id, category, *workflow.resolve(team, raw, category))
-        for team, raw, status_id, category in triples
-    ]
+    rows = []
+    for team, raw, status_id, category in triples:
+        clean, state, how, drifted = workflow.resolve(team, raw, category)
+        stage = workflow.stage_of(clean, status_id, state, board)
+        rows.append((team, raw, status_id, category, clean, state, how, drifted, stage, index.get(stage or "")))
     if rows:
-        placeholders = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+        placeholders = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
         con.execute(f"INSERT INTO stg_status_map VALUES {placeholders}", [v for row in rows for v in row])
 
 
 MODELS = (
     Model(
         name="stg_status_map",
-        depends_on=("raw_transitions", "raw_issues", "raw_statuses", "meta"),
+        depends_on=("raw_transitions", "raw_issues", "raw_statuses", "raw_board_columns", "meta"),
         description=(
             "Every raw status seen, per team, name and status id, with Jira's status category "
-            "(by id; by name for statuses without one), its canonical state and how it was mapped."
+            "(by id; by name for statuses without one), its canonical state and how it was mapped, "
+            "and its stage (see dim_stage; NULL when no stage lists it)."
         ),
         build=build,
         tests=(

@@ -23,7 +23,8 @@ MODELS = (
             SELECT k.transition_id, k.issue_id, i.team, i.is_flow_item, k.from_status, k.to_status,
                    k.from_status_id, k.to_status_id, k.changed_at, nullif(trim(k.actor), '') AS actor, k.is_migration,
                    m_to.canonical_status, m_from.canonical_status AS from_canonical_status,
-                   m_to.clean_status AS to_status_clean, m_to.is_drifted
+                   m_to.clean_status AS to_status_clean, m_to.is_drifted,
+                   m_to.stage, m_to.stage_index, m_from.stage AS from_stage, m_from.stage_index AS from_stage_index
             FROM kept k
             JOIN stg_issues i USING (issue_id)
             LEFT JOIN stg_status_map m_to ON m_to.team IS NOT DISTINCT FROM i.team AND m_to.raw_status = k.to_status

@@ -23,6 +23,19 @@ A TOML workflow file overrides any of it::
     discarded = ["Won't Do", "Duplicate"]
     [flow_items]                # count sub-tasks / epics as flow items (default: no)
     subtasks = true
+    [stages]                    # board columns in order: stage = its raw statuses
+    "Ready" = ["Ready", "Selected for Development"]
+    "Doing" = ["In Progress"]
+    "Waiting for QA" = ["Ready for QA"]
+    "QA" = ["QA"]
+    "Done" = ["Done", "Closed"]
+    wait = ["Ready", "Waiting for QA"]   # waiting stages (default: names with "wait" or "ready for")
+    [sle]                       # a team's service level expectation (default: its P85 of 12 weeks)
+    AEGIR = { percentile = 85, days = 10 }
+
+Stages come from the workflow file's `[stages]`, else from an imported Jira board
+configuration (its columns and their status ids), else the canonical states in order (To Do,
+In Progress - which holds blocked statuses -, Review, Done). A status no stage lists has none.
 """
 
 from __future__ import annotations
@@ -120,6 +133,30 @@ def clean_status(raw: str) -> str:
 
 CATEGORY_STATES = {"new": "todo", "done": "done"}  # Jira's `indeterminate` is active work
 
+# The stages when neither the workflow file nor a board configuration gives any.
+DEFAULT_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("To Do", ("todo",)),
+    ("In Progress", ("in_progress", "blocked")),
+    ("Review", ("review",)),
+    ("Done", ("done",)),
+)
+WAIT_WORDS = ("wait", "ready for", "block", "queue")  # a stage named so is waiting, unless the file says
+
+
+@dataclass(frozen=True)
+class Stage:
+    index: int
+    name: str
+    is_wait: bool
+
+
+@dataclass(frozen=True)
+class Sle:
+    """A service level expectation: `percentile`% of items finish within `days` days."""
+
+    percentile: float
+    days: float
+
 
 @dataclass(frozen=True)
 class Workflow:
@@ -133,6 +170,36 @@ class Workflow:
     # sub-tasks and epics are not flow items unless the workflow file says so
     include_subtasks: bool = False
     include_epics: bool = False
+    # [stages]: stage -> raw status names, in board order; None = not given
+    stages: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    wait_stages: tuple[str, ...] | None = None  # None = by name (WAIT_WORDS)
+    sle: dict[str, Sle] = field(default_factory=dict)
+
+    def stage_list(self, board: list[tuple[str, list[str]]]) -> tuple[str, list[Stage]]:
+        """(where the stages come from, the stages in order): the workflow file's, else the
+        board's columns (name, status ids), else the default ones."""
+        if self.stages is not None:
+            source, names = "workflow file", [name for name, _ in self.stages]
+        elif board:
+            source, names = "board", [name for name, _ in board]
+        else:
+            source, names = "default", [name for name, _ in DEFAULT_STAGES]
+        return source, [Stage(i, name, self._is_wait(name)) for i, name in enumerate(names)]
+
+    def _is_wait(self, stage: str) -> bool:
+        if self.wait_stages is not None:
+            return stage.casefold() in {w.casefold() for w in self.wait_stages}
+        return any(matches(stage.casefold(), word) for word in WAIT_WORDS)
+
+    def stage_of(self, clean: str, status_id: str | None, state: str, board: list[tuple[str, list[str]]]) -> str | None:
+        """The stage a status belongs to (None when the stages in use list it nowhere): by
+        name in the workflow file's stages, else by status id on the board, else by state."""
+        if self.stages is not None:
+            key = clean.casefold()
+            return next((name for name, raws in self.stages if key in {r.casefold() for r in raws}), None)
+        if board:
+            return next((name for name, ids in board if status_id in ids), None)
+        return next((name for name, states in DEFAULT_STAGES if state in states), None)
 
     @staticmethod
     def _lookup(key: str, tables) -> tuple[str, str, str] | None:
@@ -181,12 +248,10 @@ def _check_state(source: str, where: str, state: object) -> str:
 def parse_workflow(text: str, source: str = "file") -> Workflow:
     """A Workflow from TOML text layered over the defaults; errors name the bad key."""
     doc = tomlfile.parse(text, "workflow", source)
-    unknown = set(doc) - {"statuses", "teams", "keywords", "resolutions", "flow_items"}
+    known = ("statuses", "teams", "keywords", "resolutions", "flow_items", "stages", "sle")
+    unknown = set(doc) - set(known)
     if unknown:
-        raise HeimdallError(
-            f"workflow {source}: unknown key {sorted(unknown)[0]!r} "
-            f"(expected statuses, teams, keywords, resolutions, flow_items)"
-        )
+        raise HeimdallError(f"workflow {source}: unknown key {sorted(unknown)[0]!r} (expected {', '.join(known)})")
     file_global = {
         name: _check_state(source, f"statuses.{name!r}", state)
         for name, state in tomlfile.table(doc, "statuses", "workflow", source).items()
@@ -212,6 +277,7 @@ def parse_workflow(text: str, source: str = "file") -> Workflow:
     if not all(isinstance(r, str) for r in discarded):
         raise HeimdallError(f"workflow {source}: resolutions.discarded must be a list of strings")
     flow = _settings(doc, "flow_items", source, {"subtasks": bool, "epics": bool})
+    stages, wait = _stages(doc, source)
     return Workflow(
         keywords=keywords,
         file_team_maps=file_teams,
@@ -219,7 +285,57 @@ def parse_workflow(text: str, source: str = "file") -> Workflow:
         discarded=tuple(r.casefold() for r in discarded),
         include_subtasks=flow.get("subtasks", False),
         include_epics=flow.get("epics", False),
+        stages=stages,
+        wait_stages=wait,
+        sle=_sle(doc, source),
     )
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _stages(doc: dict, source: str) -> tuple[tuple[tuple[str, tuple[str, ...]], ...] | None, tuple[str, ...] | None]:
+    """[stages]: stage = [raw status, ...] in board order, and `wait = [stage, ...]`."""
+    if "stages" not in doc:
+        return None, None
+    table = dict(tomlfile.table(doc, "stages", "workflow", source))
+    wait = table.pop("wait", None)
+    if wait is not None and not _strings(wait):
+        raise HeimdallError(f"workflow {source}: stages.wait must be a list of stage names")
+    stages = []
+    owner: dict[str, str] = {}
+    for name, raws in table.items():
+        if not _strings(raws):
+            raise HeimdallError(f"workflow {source}: stages.{name!r} must be a list of raw status names")
+        for raw in raws:
+            if raw.casefold() in owner:
+                raise HeimdallError(
+                    f"workflow {source}: status {raw!r} is in two stages ({owner[raw.casefold()]!r} and {name!r})"
+                )
+            owner[raw.casefold()] = name
+        stages.append((name, tuple(raws)))
+    if not stages:
+        raise HeimdallError(f"workflow {source}: [stages] lists no stage")
+    for name in wait or []:
+        if name.casefold() not in {s.casefold() for s, _ in stages}:
+            raise HeimdallError(f"workflow {source}: stages.wait names {name!r}, which is not a stage")
+    return tuple(stages), tuple(wait) if wait is not None else None
+
+
+def _sle(doc: dict, source: str) -> dict[str, Sle]:
+    """[sle]: TEAM = { percentile = 85, days = 10 }."""
+    out = {}
+    for team, given in tomlfile.table(doc, "sle", "workflow", source).items():
+        where = f"workflow {source}: sle.{team}"
+        if not isinstance(given, dict) or set(given) - {"percentile", "days"} or "days" not in given:
+            raise HeimdallError(f"{where} must be a table like {{ percentile = 85, days = 10 }}")
+        percentile, days = given.get("percentile", 85), given["days"]
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (percentile, days))
+        if not numbers or not 0 < percentile < 100 or not 0 < days <= 3_650:
+            raise HeimdallError(f"{where}: percentile must be in (0, 100) and days in (0, 3650]")
+        out[team] = Sle(float(percentile), float(days))
+    return out
 
 
 def _settings(doc: dict, name: str, source: str, keys: dict[str, type]) -> dict:

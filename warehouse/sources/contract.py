@@ -84,6 +84,14 @@ RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("category", "VARCHAR"),
         ("source_hash", "VARCHAR"),
     ),
+    "raw_board_columns": (
+        ("id", "BIGINT"),
+        ("board_id", "BIGINT"),
+        ("column_index", "INTEGER"),
+        ("column_name", "VARCHAR"),
+        ("status_id", "VARCHAR"),
+        ("source_hash", "VARCHAR"),
+    ),
 }
 
 # Columns (and a table) beyond the original HEIMDALL contract: a source may leave them out,
@@ -95,7 +103,7 @@ OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
     "raw_issues": frozenset({"resolution", "hierarchy_level", "parent_issue_id", "parent_key", "data_quality"}),
     "raw_transitions": frozenset({"from_status_id", "to_status_id", "is_migration"}),
 }
-OPTIONAL_TABLES = frozenset({"raw_sprints", "raw_issue_sprint", "raw_blockers", "raw_statuses"})
+OPTIONAL_TABLES = frozenset({"raw_sprints", "raw_issue_sprint", "raw_blockers", "raw_statuses", "raw_board_columns"})
 
 
 def content_columns(table: str, optional: bool = True) -> list[str]:

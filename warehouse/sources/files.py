@@ -46,6 +46,7 @@ REQUIRED_VALUES = {
     "raw_issue_sprint": ("issue_id", "sprint_id", "added_at"),
     "raw_blockers": ("issue_id", "blocked_start"),
     "raw_statuses": ("status_name",),
+    "raw_board_columns": ("board_id", "column_index", "column_name", "status_id"),
 }
 # Columns whose values must differ between rows, beyond each table's key.
 UNIQUE_VALUES = {"raw_issues": ("issue_key",)}

@@ -162,6 +162,7 @@ class JiraFiles:
             skipped = notes.pop("skipped")
             _sites(con)
             _statuses(con)
+            _board_columns(con)
             con.execute("DROP TABLE j_docs")  # the raw pages are the largest thing held: free them early
             _issues(con, options)
             _items(con)
@@ -178,6 +179,7 @@ class JiraFiles:
                 ("raw_issue_sprint", "j_issue_sprint"),
                 ("raw_blockers", "j_blockers"),
                 ("raw_statuses", "j_statuses"),
+                ("raw_board_columns", "j_board_columns"),
             ):
                 insert_raw(con, table, relation)
             write_meta(
@@ -344,6 +346,26 @@ def _statuses(con: duckdb.DuckDBPyConnection) -> None:
         GROUP BY ALL
     """)
     con.execute("DROP TABLE j_status_objects")
+
+
+def _board_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Each board configuration's columns in order, one row per status id a column holds."""
+    con.execute(f"""
+        CREATE TEMP TABLE j_board_columns AS
+        WITH boards AS (
+            SELECT try_cast(doc->>'id' AS BIGINT) AS board_id, {_site("doc->>'self'")} AS site,
+                   from_json(coalesce(doc->'columnConfig'->'columns', '[]'), '["JSON"]') AS columns
+            FROM j_docs WHERE json_type(doc, '$.columnConfig') = 'OBJECT'
+        ),
+        columns AS (
+            SELECT board_id, site, unnest(list_transform(columns, lambda c, i: {{'c': c, 'i': i - 1}})) AS col
+            FROM boards
+        )
+        SELECT row_number() OVER (ORDER BY board_id, col.i, s->>'id') AS id,
+               board_id, CAST(col.i AS INTEGER) AS column_index, col.c->>'name' AS column_name,
+               {_status_key("site", "s->>'id'")} AS status_id
+        FROM columns, unnest(from_json(coalesce(col.c->'statuses', '[]'), '["JSON"]')) AS t(s)
+    """)
 
 
 # What an issue row reads, by JSON path: extracted in one pass over each document.
