@@ -10,7 +10,8 @@ import duckdb
 from warehouse.errors import HeimdallError
 
 # 2: resolutions, issue hierarchy, status ids and categories (raw_statuses), meta.notes
-SCHEMA_VERSION = 2
+# 3: board columns (raw_board_columns), stages (dim_stage, stage on periods), SLEs (dim_sle)
+SCHEMA_VERSION = 3
 
 
 def default_db_path() -> Path:

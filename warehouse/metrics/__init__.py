@@ -9,7 +9,7 @@ period, blocker open at t, entry into done) live in `warehouse.semantics.rules`.
 
 One module per family: `window` (when), `flow` (delivery), `wip` (work in progress),
 `blockers`, `sprints`, `issue` (one issue), `quality` (data quality), `forecast`
-(Monte Carlo); `filters` narrows and
+(Monte Carlo), `analytics` (scatterplot, aging, cumulative flow, stages, flow efficiency); `filters` narrows and
 runs the queries.
 """
 
@@ -17,7 +17,20 @@ from __future__ import annotations
 
 import inspect
 
-from warehouse.metrics import blockers, flow, forecast, issue, quality, sprints, window, wip
+from warehouse.metrics import analytics, blockers, flow, forecast, issue, quality, sprints, window, wip
+from warehouse.metrics.analytics import (
+    SCATTER_LEVELS,
+    aging_wip,
+    arrival_departure,
+    cumulative_flow,
+    cycle_time_scatter,
+    daily_throughput,
+    flow_efficiency,
+    issue_flow_efficiency,
+    slowest_delivered,
+    stages,
+    time_in_stage,
+)
 from warehouse.metrics.blockers import (
     blocked_time,
     blocker_reasons,
@@ -42,6 +55,7 @@ from warehouse.metrics.flow import (
     discarded,
     lead_time_percentiles,
     rework_rate,
+    sle_hit_rate,
     team_sle,
     throughput,
     time_in_status,
@@ -84,9 +98,20 @@ from warehouse.metrics.wip import (
     work_item_age,
 )
 
-FAMILIES = (window, flow, wip, blockers, sprints, issue, quality, forecast)
+FAMILIES = (window, flow, wip, blockers, sprints, issue, quality, forecast, analytics)
 
 __all__ = [
+    "SCATTER_LEVELS",
+    "aging_wip",
+    "arrival_departure",
+    "cumulative_flow",
+    "cycle_time_scatter",
+    "daily_throughput",
+    "flow_efficiency",
+    "issue_flow_efficiency",
+    "slowest_delivered",
+    "stages",
+    "time_in_stage",
     "NO_FILTERS",
     "PERCENTILES",
     "TRIAGE_COLUMNS",
@@ -128,6 +153,7 @@ __all__ = [
     "rejected_rows",
     "reporting_window",
     "rework_rate",
+    "sle_hit_rate",
     "sprint_commitment",
     "team_sle",
     "teams",

@@ -82,14 +82,16 @@ def over_delivered(
     filters: Filters,
     only: str = "true",
     group_by: str = "",
+    params: dict | None = None,
 ) -> list[tuple]:
     """`select` over the flow items delivered in [start, end) (see `throughput`) that meet
-    `only`: the one place that says which items a delivery metric describes."""
-    cond, params = filters.where()
+    `only`: the one place that says which items a delivery metric describes. `params` binds
+    what `select` needs beyond $start and $end."""
+    cond, named = filters.where()
     return con.execute(
         f"SELECT {select} FROM fct_issue_lifecycle WHERE {within('delivered_at')} AND ({only}) AND {cond} "
         f"{'GROUP BY ' + group_by if group_by else ''}",
-        {"start": start, "end": end, **params},
+        {"start": start, "end": end, **named, **(params or {})},
     ).fetchall()
 
 

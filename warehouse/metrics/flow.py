@@ -131,10 +131,12 @@ def cycle_time_distribution(
 def team_sle(
     con: duckdb.DuckDBPyConnection, end: datetime, weeks: int = 12, filters: Filters = NO_FILTERS
 ) -> dict[str, float]:
-    """Service level expectation (SLE): per team, the P85 cycle time (hours) of the items it
-    delivered in the `weeks` weeks before `end`: 85% of its recent work took at most that
-    long. An active item older than its team's SLE is past it."""
-    return dict(
+    """Service level expectation (SLE): per team, the cycle time (hours) within which its work
+    is expected to finish - the workflow file's `[sle]` days for the team when it sets them,
+    else the P85 cycle time of the items the team delivered in the `weeks` weeks before `end`
+    (85% of its recent work took at most that long). An active item older than its team's SLE
+    is past it."""
+    computed = dict(
         over_delivered(
             con,
             "team, quantile_cont(cycle_time_hours, 0.85)",
@@ -144,6 +146,36 @@ def team_sle(
             WITH_CYCLE_TIME,
             group_by="team",
         )
+    )
+    cond, params = filters.where()
+    configured = con.execute(
+        f"SELECT team, days * 24 FROM dim_sle WHERE team IN (SELECT team FROM fct_issue_lifecycle WHERE {cond})",
+        params,
+    ).fetchall()
+    return {**computed, **dict(configured)}
+
+
+def sle_hit_rate(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS, weeks: int = 12
+) -> pl.DataFrame:
+    """SLE hit rate: per team, of the items delivered in [start, end), the share (%) whose
+    cycle time was within the team's SLE (see `team_sle`, as of `end`), with the SLE itself,
+    its percentile target and where it comes from (the workflow file or the P85)."""
+    sle = team_sle(con, end, weeks, filters)
+    cond, params = filters.where("l")
+    return frame(
+        con,
+        f"""
+        WITH sle AS (SELECT unnest($teams::VARCHAR[]) AS team, unnest($hours::DOUBLE[]) AS sle_hours)
+        SELECT l.team, s.sle_hours, coalesce(c.percentile, 85.0) AS target_pct,
+               CASE WHEN c.team IS NULL THEN 'P85 of 12 weeks' ELSE 'workflow file' END AS source,
+               count(*) AS delivered,
+               count(*) FILTER (WHERE l.cycle_time_hours <= s.sle_hours) AS within,
+               100.0 * count(*) FILTER (WHERE l.cycle_time_hours <= s.sle_hours) / count(*) AS hit_pct
+        FROM fct_issue_lifecycle l JOIN sle s USING (team) LEFT JOIN dim_sle c USING (team)
+        WHERE {within("l.delivered_at")} AND l.cycle_time_hours IS NOT NULL AND {cond}
+        GROUP BY ALL ORDER BY l.team""",
+        {"start": start, "end": end, "teams": list(sle), "hours": list(sle.values()), **params},
     )
 
 

@@ -19,7 +19,8 @@ import duckdb
 import numpy as np
 
 from warehouse.errors import HeimdallError
-from warehouse.metrics.filters import NO_FILTERS, Filters, over_delivered
+from warehouse.metrics.analytics import daily_throughput
+from warehouse.metrics.filters import NO_FILTERS, Filters
 from warehouse.metrics.window import as_of
 
 SAMPLE_DAYS = 84
@@ -100,19 +101,8 @@ def throughput_samples(
     delivered included."""
     day1 = (at or as_of(con)).astimezone(UTC).date()
     start = datetime(day1.year, day1.month, day1.day, tzinfo=UTC) - timedelta(days=SAMPLE_DAYS)
-    end = start + timedelta(days=SAMPLE_DAYS)
-    rows = over_delivered(
-        con,
-        "CAST(floor((epoch(delivered_at) - epoch($start)) / 86400) AS INTEGER) AS day, count(*)",
-        start,
-        end,
-        filters,
-        group_by="day",
-    )
-    daily = np.zeros(SAMPLE_DAYS, dtype=np.int64)
-    for day, count in rows:  # at most SAMPLE_DAYS rows
-        daily[day] = count
-    return Samples(start.date(), daily)
+    first, daily = daily_throughput(con, start, start + timedelta(days=SAMPLE_DAYS), filters)
+    return Samples(first.date(), daily)
 
 
 def _reached(totals: np.ndarray, share: float) -> int:

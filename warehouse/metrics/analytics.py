@@ -1,0 +1,287 @@
+"""Flow analytics: the charts flow practitioners read - the cycle-time scatterplot, aging WIP by
+stage, the throughput run chart, cumulative flow by stage - and time in stage, flow efficiency.
+Stages are the workflow's board columns (`dim_stage`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TypedDict
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from warehouse.metrics.filters import NO_FILTERS, Filters, frame, over_delivered
+from warehouse.metrics.flow import WITH_CYCLE_TIME, team_sle
+from warehouse.metrics.window import as_of
+from warehouse.semantics.rules import ACTIVE, holds_at, within
+
+SCATTER_LEVELS = (50, 70, 85, 95)
+SCATTER_POINTS = 2_000  # a chart has a few thousand cells: more points only cost time
+
+
+class Scatter(TypedDict):
+    points: pl.DataFrame  # issue_key, team, done_at, cycle_days (a sample when there are more)
+    delivered: int  # items with a cycle time delivered in the window (all of them)
+    lines: dict[int, float | None]  # level -> cycle time in days
+
+
+def _midnight(t: datetime) -> datetime:
+    t = t.astimezone(UTC)
+    return datetime(t.year, t.month, t.day, tzinfo=UTC)
+
+
+def daily_throughput(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS
+) -> tuple[datetime, np.ndarray]:
+    """Daily throughput: items delivered (see `throughput`) on each UTC calendar day from the
+    day of `start` to the day before `end` (the days `end` cuts short count to `end`), zero days
+    included; returns the first day's midnight and the counts."""
+    first = _midnight(start)
+    days = max(0, (_midnight(end - timedelta(microseconds=1)) - first).days + 1)
+    rows = over_delivered(
+        con,
+        "CAST(floor((epoch(delivered_at) - epoch($first)) / 86400) AS INTEGER) AS day, count(*)",
+        start,
+        end,
+        filters,
+        group_by="day",
+        params={"first": first},
+    )
+    daily = np.zeros(days, dtype=np.int64)
+    for day, count in rows:  # one row per day at most
+        daily[day] = count
+    return first, daily
+
+
+def cycle_time_scatter(
+    con: duckdb.DuckDBPyConnection,
+    start: datetime,
+    end: datetime,
+    filters: Filters = NO_FILTERS,
+    limit: int = SCATTER_POINTS,
+) -> Scatter:
+    """Cycle-time scatterplot: each item delivered in [start, end) at (done date, cycle time in
+    days), with the 50/70/85/95th percentile cycle times of all of them; above `limit` items the
+    points are a fixed pseudo-random sample (by issue id), the percentiles still from every item."""
+    cond, params = filters.where()
+    query = f"FROM fct_issue_lifecycle WHERE {within('delivered_at')} AND {WITH_CYCLE_TIME} AND {cond}"
+    bound = {"start": start, "end": end, **params}
+    n, levels = con.execute(
+        f"SELECT count(*), quantile_cont(cycle_time_hours / 24, $levels) {query}",
+        {**bound, "levels": [p / 100 for p in SCATTER_LEVELS]},
+    ).fetchall()[0]
+    points = frame(
+        con,
+        f"""SELECT issue_key, team, delivered_at AS done_at, cycle_time_hours / 24 AS cycle_days {query}
+            ORDER BY hash(issue_id), issue_id LIMIT $limit""",
+        {**bound, "limit": int(limit)},
+    ).sort("done_at")
+    found = levels or [None] * len(SCATTER_LEVELS)
+    return {"points": points, "delivered": n, "lines": dict(zip(SCATTER_LEVELS, found, strict=True))}
+
+
+def slowest_delivered(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, over_days: float, filters: Filters = NO_FILTERS
+) -> pl.DataFrame:
+    """Slowest delivered items: those delivered in [start, end) whose cycle time exceeded
+    `over_days` (the scatterplot's P85, say), slowest first."""
+    cond, params = filters.where()
+    return frame(
+        con,
+        f"""SELECT issue_key, team, issue_type, delivered_at AS done_at, cycle_time_hours / 24 AS cycle_days,
+                   blocked_hours / 24 AS blocked_days, reopen_count
+            FROM fct_issue_lifecycle
+            WHERE {within("delivered_at")} AND {WITH_CYCLE_TIME} AND cycle_time_hours > $over * 24 AND {cond}
+            ORDER BY cycle_time_hours DESC, issue_key""",
+        {"start": start, "end": end, "over": over_days, **params},
+    )
+
+
+def stages(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Stages: the workflow's board columns in order (stage_index, stage, is_wait, is_active,
+    source - the workflow file, an imported Jira board, or the canonical states)."""
+    return frame(con, "SELECT stage_index, stage, is_wait, is_active, source FROM dim_stage ORDER BY stage_index")
+
+
+def aging_wip(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, sle_weeks: int = 12) -> pl.DataFrame:
+    """Aging WIP: every flow item active at as_of with its stage, its age (as_of - cycle start)
+    and time in its current stage in days, its team's SLE in days (see `team_sle`) and whether
+    its age is past it; by stage, oldest first."""
+    now = as_of(con)
+    sle = team_sle(con, now, sle_weeks, filters)
+    cond, params = filters.where("w")
+    return frame(
+        con,
+        f"""
+        WITH sle AS (SELECT unnest($teams::VARCHAR[]) AS team, unnest($hours::DOUBLE[]) AS hours),
+        stage_now AS (
+            SELECT issue_id, arg_max(stage, period_index) AS stage, arg_max(stage_index, period_index) AS stage_index
+            FROM fct_status_periods WHERE exited_at IS NULL GROUP BY issue_id
+        ),
+        entered AS (
+            -- a stage is entered when the issue moves into it from another (or none)
+            SELECT issue_id, entered_at, stage_index,
+                   lag(stage_index) OVER (PARTITION BY issue_id ORDER BY period_index) AS before
+            FROM fct_status_periods
+        ),
+        since AS (
+            SELECT e.issue_id, max(e.entered_at) AS in_stage_since
+            FROM entered e JOIN stage_now n USING (issue_id)
+            WHERE e.stage_index IS NOT DISTINCT FROM n.stage_index AND e.before IS DISTINCT FROM e.stage_index
+            GROUP BY e.issue_id
+        )
+        SELECT w.issue_key, w.team, coalesce(n.stage, '(no stage)') AS stage, n.stage_index,
+               w.canonical_status, w.raw_status, w.operational_state = 'blocked' AS is_blocked,
+               w.age_hours / 24 AS age_days,
+               greatest(0, epoch($now) - epoch(coalesce(s.in_stage_since, w.last_status_change_at))) / 86400
+                   AS days_in_stage,
+               sle.hours / 24 AS sle_days, coalesce(w.age_hours >= sle.hours, false) AS past_sle
+        FROM fct_wip_current w
+        LEFT JOIN stage_now n USING (issue_id) LEFT JOIN since s USING (issue_id) LEFT JOIN sle USING (team)
+        WHERE w.canonical_status IN {ACTIVE} AND {cond}
+        ORDER BY n.stage_index NULLS LAST, w.age_hours DESC, w.issue_key""",
+        {"teams": list(sle), "hours": list(sle.values()), "now": now, **params},
+    )
+
+
+def cumulative_flow(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS
+) -> pl.DataFrame:
+    """Cumulative flow: at the end of each UTC day from the day of `start` to the last day
+    before `end`, the number of flow items in each stage, where the done stages count only what
+    reached them since `start`, so the chart starts at the window, not at the beginning of
+    history (stacked in stage order, the bands are the CFD)."""
+    cond, params = filters.where_periods()
+    first = _midnight(start)
+    return frame(
+        con,
+        f"""
+        WITH days AS (
+            SELECT CAST(d AS DATE) AS day, least(d + INTERVAL 1 DAY, $end) AS t
+            FROM range($first, $end, INTERVAL 1 DAY) r(d)
+        ),
+        done_stages AS (SELECT stage_index FROM dim_stage d WHERE NOT is_active AND stage_index > (
+            SELECT coalesce(max(stage_index), -1) FROM dim_stage WHERE is_active))
+        SELECT days.day, p.stage, p.stage_index, count(*) AS items
+        FROM {filters.periods()}
+        JOIN days ON {holds_at("p.entered_at", "p.exited_at", "days.t - INTERVAL 1 MICROSECOND")}
+        WHERE p.stage IS NOT NULL AND {cond}
+          AND NOT (p.stage_index IN (SELECT stage_index FROM done_stages) AND p.entered_at < $first)
+        GROUP BY ALL ORDER BY days.day, p.stage_index""",
+        {"first": first, "end": end, **params},
+    )
+
+
+class Rates(TypedDict):
+    days: float
+    arrived: int  # items that passed the commitment point (cycle start) in the window
+    departed: int  # items delivered in the window
+    arrival_per_day: float
+    departure_per_day: float
+
+
+def arrival_departure(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS
+) -> Rates:
+    """Arrival and departure rates: over [start, end), the items that passed the commitment
+    point (their cycle started) and the items delivered, each per day; when arrivals outrun
+    departures, WIP grows and cycle times follow."""
+    cond, params = filters.where()
+    arrived, departed = con.execute(
+        f"""SELECT count(*) FILTER (WHERE {within("first_in_progress_at")}),
+                   count(*) FILTER (WHERE {within("delivered_at")})
+            FROM fct_issue_lifecycle WHERE {cond}""",
+        {"start": start, "end": end, **params},
+    ).fetchall()[0]
+    days = (end - start).total_seconds() / 86400
+    return {
+        "days": days,
+        "arrived": arrived,
+        "departed": departed,
+        "arrival_per_day": arrived / days if days else 0.0,
+        "departure_per_day": departed / days if days else 0.0,
+    }
+
+
+def time_in_stage(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS
+) -> pl.DataFrame:
+    """Time in stage: for items delivered in [start, end), the hours their cycles (cycle start
+    to done) spent in each stage, summed, with each stage's share and the mean per item, in
+    stage order; a status no stage lists counts as "(no stage)"."""
+    cond, params = filters.where("l")
+    return frame(
+        con,
+        f"""
+        SELECT coalesce(p.stage, '(no stage)') AS stage, any_value(p.stage_index) AS stage_index,
+               sum(p.hours) AS hours, 100.0 * sum(p.hours) / sum(sum(p.hours)) OVER () AS share_pct,
+               sum(p.hours) / any_value(n.items) AS mean_hours_per_item
+        FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id),
+             (SELECT count(*) AS items FROM fct_issue_lifecycle l WHERE {within("l.delivered_at")} AND {cond}) n
+        WHERE {within("l.delivered_at")} AND {within("p.entered_at", "l.first_in_progress_at", "l.done_at")}
+          AND {cond}
+        GROUP BY 1 ORDER BY stage_index NULLS LAST""",
+        {"start": start, "end": end, **params},
+    )
+
+
+# Per delivered item: cycle hours and wait hours - blocked time (the union of blocker windows
+# and blocked statuses, fct_blocked_intervals) plus time in waiting stages that was not blocked
+# too (blocked intervals are disjoint, so subtracting each overlap once is exact).
+_EFFICIENCY = """
+    items AS (
+        SELECT issue_id, issue_key, team, first_in_progress_at AS lo, done_at AS hi, cycle_time_hours, blocked_hours
+        FROM fct_issue_lifecycle l WHERE {where} AND cycle_time_hours > 0
+    ),
+    waits AS (
+        SELECT i.issue_id, greatest(p.entered_at, i.lo) AS s, least(coalesce(p.exited_at, i.hi), i.hi) AS e
+        FROM items i JOIN fct_status_periods p USING (issue_id) JOIN dim_stage d USING (stage_index)
+        WHERE d.is_wait AND least(coalesce(p.exited_at, i.hi), i.hi) > greatest(p.entered_at, i.lo)
+    ),
+    wait_hours AS (SELECT issue_id, sum(epoch(e) - epoch(s)) / 3600 AS hours FROM waits GROUP BY issue_id),
+    both_hours AS (
+        SELECT w.issue_id,
+               sum(epoch(least(w.e, b.blocked_until)) - epoch(greatest(w.s, b.blocked_from))) / 3600 AS hours
+        FROM waits w JOIN fct_blocked_intervals b USING (issue_id)
+        WHERE b.blocked_from < w.e AND b.blocked_until > w.s
+        GROUP BY w.issue_id
+    ),
+    efficiency AS (
+        SELECT i.issue_key, i.team, i.cycle_time_hours AS cycle_hours,
+               i.blocked_hours + coalesce(wh.hours, 0) - coalesce(bh.hours, 0) AS wait_hours,
+               i.cycle_time_hours - i.blocked_hours - coalesce(wh.hours, 0) + coalesce(bh.hours, 0) AS work_hours
+        FROM items i LEFT JOIN wait_hours wh USING (issue_id) LEFT JOIN both_hours bh USING (issue_id)
+    )
+"""
+
+
+def flow_efficiency(
+    con: duckdb.DuckDBPyConnection,
+    start: datetime,
+    end: datetime,
+    filters: Filters = NO_FILTERS,
+    per_item: bool = False,
+) -> pl.DataFrame:
+    """Flow efficiency: for items delivered in [start, end), work time / cycle time as a
+    percentage, where wait time is blocked time (blocker windows and blocked statuses) and time
+    in the stages the workflow marks as waiting, counted once; per team (total work over total
+    cycle time) or per item."""
+    cond, params = filters.where("l")
+    sql = _EFFICIENCY.format(where=f"{within('l.delivered_at')} AND {cond}")
+    select = (
+        "SELECT issue_key, team, cycle_hours, wait_hours, 100.0 * work_hours / cycle_hours AS efficiency_pct "
+        "FROM efficiency ORDER BY efficiency_pct, issue_key"
+        if per_item
+        else "SELECT team, count(*) AS items, sum(cycle_hours) AS cycle_hours, sum(wait_hours) AS wait_hours, "
+        "100.0 * sum(work_hours) / sum(cycle_hours) AS efficiency_pct FROM efficiency GROUP BY team ORDER BY team"
+    )
+    return frame(con, f"WITH {sql} {select}", {"start": start, "end": end, **params})
+
+
+def issue_flow_efficiency(con: duckdb.DuckDBPyConnection, key: str) -> float | None:
+    """Flow efficiency of one issue (see `flow_efficiency`): work time / cycle time in %, for a
+    delivered issue; None before it is done."""
+    sql = _EFFICIENCY.format(where="l.issue_key = $key")
+    rows = con.execute(f"WITH {sql} SELECT 100.0 * work_hours / cycle_hours FROM efficiency", {"key": key}).fetchall()
+    return rows[0][0] if rows else None
