@@ -24,10 +24,10 @@ from heimdall_tui.connection import Link
 from heimdall_tui.export import write_csv
 from heimdall_tui.guard import Guarded
 from heimdall_tui.keys import KeysInOrder
-from heimdall_tui.pages import PAGES, InvestigatorPage, Page, TriagePage
+from heimdall_tui.pages import PAGES, FlowPage, InvestigatorPage, Page, TriagePage
 from heimdall_tui.screens import FilterDialog, HelpScreen
 from heimdall_tui.screens.help import key_name
-from heimdall_tui.views import Scope, TriageQuery
+from heimdall_tui.views import Ask, Scope, TriageQuery
 from heimdall_tui.widgets import IssueSelected, IssueTable, JumpBar
 from warehouse import metrics
 from warehouse.errors import HeimdallError
@@ -48,13 +48,15 @@ def one_line(exc: BaseException) -> str:
 @dataclass
 class State:
     """What the pages show: the global scope, the issue under investigation and the list it
-    was opened from (with its place there, as keys may repeat), the triage request."""
+    was opened from (with its place there, as keys may repeat), the triage request and the
+    forecast's question."""
 
     scope: Scope = Scope()
     issue: str | None = None
     context: list[str] = field(default_factory=list)
     position: int = 0
     triage: TriageQuery = TriageQuery()
+    ask: Ask = Ask()  # the forecast's question (VÖLVA)
 
 
 class HeimdallApp(Guarded, KeysInOrder, App):
@@ -319,6 +321,10 @@ class HeimdallApp(Guarded, KeysInOrder, App):
     def on_triage_page_changed(self, message: TriagePage.Changed) -> None:
         self.state.triage = message.request
         self.load("triage")
+
+    def on_flow_page_asked(self, message: FlowPage.Asked) -> None:
+        self.state.ask = message.ask
+        self.load("volva")
 
     def on_triage_page_export(self, message: TriagePage.Export) -> None:
         as_of = self.link.meta["as_of"]

@@ -1,6 +1,6 @@
 """Every key binding, as data: ids, keys, descriptions. One place to read and to test.
 
-The number keys 1-6 come from the page registry (`heimdall_tui.pages.PAGES`); tab and
+The number keys 1-7 come from the page registry (`heimdall_tui.pages.PAGES`); tab and
 shift+tab are Textual's own focus moves, which stay inside the visible page or dialog.
 """
 
@@ -50,6 +50,10 @@ TRIAGE: list[BindingType] = [
     Binding("e", "export", "Export CSV", id="triage.export"),
     Binding("right_square_bracket", "page(1)", "Next page", key_display="]", id="triage.next"),
     Binding("left_square_bracket", "page(-1)", "Previous page", key_display="[", id="triage.previous"),
+]
+
+FLOW: list[BindingType] = [
+    Binding("a", "ask", "Ask forecast", id="flow.ask"),
 ]
 
 JUMP: list[BindingType] = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import polars as pl
@@ -224,6 +224,83 @@ def risk(con: duckdb.DuckDBPyConnection, scope: Scope) -> Risk:
 
 
 @dataclass(frozen=True)
+class Ask:
+    """What VÖLVA's forecast answers: how many items in `days` days, and when `items` items
+    will be done (None: the open work in scope, WIP and to-do backlog)."""
+
+    days: int = 14
+    items: int | None = None
+    until: date | None = None  # instead of `days`: through this date
+
+    def days_from(self, first: date) -> int:
+        """The days asked about, day 1 being `first` (the day of as_of)."""
+        return self.days if self.until is None else (self.until - first).days + 1
+
+
+@dataclass(frozen=True)
+class Flow:
+    forecast: dict  # metrics.Forecast.to_dict()
+    open_work: dict[str, int]
+    scatter: metrics.analytics.Scatter
+    slowest: pl.DataFrame  # delivered above P85, slowest first
+    aging: pl.DataFrame
+    stages: pl.DataFrame
+    days: list[str]  # the window's days, for the daily charts
+    daily: list[int]  # delivered per day
+    cfd: dict[str, list[int]]  # stage -> items at each day's end, in stage order
+    rates: metrics.analytics.Rates
+    teams: pl.DataFrame  # per team: SLE, hit rate, flow efficiency
+    window_label: str
+    ask: Ask
+    note: str = ""  # why the question asked could not be answered as asked
+
+
+def flow(con: duckdb.DuckDBPyConnection, request: tuple[Scope, Ask]) -> Flow:
+    scope, ask = request
+    start, end = scope.window(con)
+    filters = scope.filters
+    open_work = metrics.open_work(con, filters)
+    items = ask.items or (open_work["todo"] + open_work["active"]) or None
+    first = metrics.as_of(con).astimezone(UTC).date()
+    days, note = ask.days_from(first), ""
+    if not 1 <= days <= metrics.forecast.HORIZON_DAYS:
+        note = f"{ask.until} is not between {first} (day 1) and ten years on: showing the next {Ask().days} days"
+        days = Ask().days
+    forecast = metrics.monte_carlo(con, filters, days=days, items=items).to_dict()
+    scatter = metrics.cycle_time_scatter(con, start, end, filters)
+    p85 = scatter["lines"][85]
+    day0, daily = metrics.daily_throughput(con, start, end, filters)
+    days_shown = [(day0 + timedelta(days=i)).date().isoformat() for i in range(len(daily))]
+    cfd_rows = metrics.cumulative_flow(con, start, end, filters)
+    stages = metrics.stages(con)
+    cfd = {}
+    for stage in stages["stage"]:
+        counts = dict(
+            cfd_rows.filter(pl.col("stage") == stage).select(pl.col("day").cast(pl.String), "items").iter_rows()
+        )
+        cfd[stage] = [counts.get(day, 0) for day in days_shown]
+    hits = metrics.sle_hit_rate(con, start, end, filters)
+    efficiency = metrics.flow_efficiency(con, start, end, filters).select("team", "efficiency_pct")
+    teams = hits.join(efficiency, on="team", how="full", coalesce=True).sort("team")
+    return Flow(
+        forecast,
+        open_work,
+        scatter,
+        metrics.slowest_delivered(con, start, end, p85, filters) if p85 is not None else pl.DataFrame(),
+        metrics.aging_wip(con, filters),
+        stages,
+        days_shown,
+        [int(n) for n in daily],
+        cfd,
+        metrics.arrival_departure(con, start, end, filters),
+        teams,
+        scope.window_label(),
+        ask,
+        note,
+    )
+
+
+@dataclass(frozen=True)
 class IssueDetail:
     """Everything the Investigator shows about one issue."""
 
@@ -234,6 +311,7 @@ class IssueDetail:
     sprints: pl.DataFrame
     quality: tuple[str, ...]
     relations: pl.DataFrame
+    flow_efficiency: float | None  # delivered issues only
 
 
 @dataclass(frozen=True)
@@ -259,6 +337,7 @@ def investigate(con: duckdb.DuckDBPyConnection, key: str | None) -> Investigatio
             metrics.issue_sprints(con, key),
             tuple(metrics.issue_data_quality(con, key)),
             metrics.issue_relations(con, key),
+            metrics.issue_flow_efficiency(con, key),
         ),
     )
 

@@ -132,7 +132,7 @@ class InvestigatorPage(Page):
             recent.show(rows, [r[0] for r in rows])
             return
         hint.update(f"{self.context_note}esc back · n/p next/previous in the list · y copy key · / jump")
-        self._summary(issue.facts)
+        self._summary(issue.facts, issue.flow_efficiency)
         self._timeline(issue.timeline)
         tis = issue.time_in_status
         self.query_one("#inv-time", BarList).show(
@@ -198,7 +198,7 @@ class InvestigatorPage(Page):
         self.query_one("#inv-quality", Static).update(quality)
         self.scroll_home(animate=False)
 
-    def _summary(self, f: dict) -> None:
+    def _summary(self, f: dict, efficiency: float | None) -> None:
         text = Text()
         text.append(f"{f['issue_key']}", style="bold")
         text.append(f"  {f['summary'] or ''}\n")
@@ -219,6 +219,8 @@ class InvestigatorPage(Page):
             ("age", duration(f["age_hours"])),
             ("blocked", duration(f["blocked_hours"])),
             ("reopened", f"{f['reopen_count']}x"),
+            ("stage", f["stage"] or "(none)"),
+            ("flow eff.", DASH if efficiency is None else f"{efficiency:.0f}% (work / cycle)"),
         ]
         for i, (label, value) in enumerate(pairs):
             text.append(f"{label:>11} ", style="dim")

@@ -10,14 +10,15 @@ from warehouse.metrics.filters import NO_FILTERS, Filters, frame
 
 
 def issue_snapshot(con: duckdb.DuckDBPyConnection, issue_key: str) -> dict | None:
-    """Issue snapshot: one issue's lifecycle facts (state, cycle start, done_at, cycle and
-    lead time, age, blocked hours, reopen count, resolution and outcome, whether it is a
-    sub-task, an epic, a flow item), as the other metrics define them."""
+    """Issue snapshot: one issue's lifecycle facts (state and stage, cycle start, done_at,
+    cycle and lead time, age, blocked hours, reopen count, resolution and outcome, whether it
+    is a sub-task, an epic, a flow item), as the other metrics define them."""
     cur = con.execute(
         "SELECT issue_key, team, project_key, issue_type, priority, summary, assignee, created_at, current_status, "
         "current_raw_status, first_in_progress_at, done_at, cycle_time_hours, lead_time_hours, age_hours, "
-        "blocked_hours, reopen_count, resolution, outcome, is_subtask, is_epic, is_flow_item "
-        "FROM fct_issue_lifecycle WHERE issue_key = ?",
+        "blocked_hours, reopen_count, resolution, outcome, is_subtask, is_epic, is_flow_item, "
+        "(SELECT max_by(stage, period_index) FROM fct_status_periods p WHERE p.issue_id = l.issue_id) AS stage "
+        "FROM fct_issue_lifecycle l WHERE issue_key = ?",
         [issue_key],
     )
     rows = cur.fetchall()

@@ -1,0 +1,326 @@
+"""7 VÖLVA: forecast and flow - Monte Carlo forecasts, the cycle-time scatterplot, aging WIP by
+stage, the throughput run chart and histogram, cumulative flow by stage, SLEs and flow efficiency."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import date
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Grid
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from heimdall_tui import keymap, views
+from heimdall_tui.pages.base import PanelPage
+from heimdall_tui.report import forecast_lines
+from heimdall_tui.widgets import COLORS, MARKERS, BarList, Chart, IssueTable, x_labels, y_axis
+from heimdall_tui.widgets.format import tone
+
+LEVEL_STYLES = {50: "green", 70: "yellow", 85: "magenta", 95: "red"}
+ASK = re.compile(r"^\s*(?:(?P<items>\d+)\s*(?:items?)?|(?P<days>\d+)\s*d(?:ays?)?)\s*$", re.IGNORECASE)
+
+
+def parse_ask(text: str, current: views.Ask) -> views.Ask | str:
+    """`40` (items), `21d` (days) or `2026-03-01` (days through that date, counted by the
+    view): the new question, or why the text is not one."""
+    found = ASK.match(text)
+    if found and found["items"]:
+        n = int(found["items"])
+        return views.Ask(current.days, n) if 1 <= n <= 1_000_000 else "items must be between 1 and 1,000,000"
+    if found and found["days"]:
+        n = int(found["days"])
+        return views.Ask(n, current.items) if 1 <= n <= 3_660 else "days must be between 1 and 3,660"
+    try:
+        return views.Ask(current.days, current.items, date.fromisoformat(text.strip()))
+    except ValueError:
+        return f"{text.strip()!r}: type a number of items (40), of days (21d) or a date (2026-03-01)"
+
+
+class FlowPage(PanelPage):
+    page_id = "volva"
+    title = "VÖLVA"
+    about = "forecast and flow: Monte Carlo forecasts, scatterplot, aging WIP by stage, cumulative flow, SLEs"
+    loader = staticmethod(views.flow)
+    BINDINGS = keymap.FLOW
+
+    class Asked(Message):
+        """The user asked the forecast another question."""
+
+        def __init__(self, ask: views.Ask) -> None:
+            super().__init__()
+            self.ask = ask
+
+    @classmethod
+    def request(cls, state):
+        return (state.scope, state.ask)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.ask = views.Ask()  # the question the forecast on screen answers
+
+    def content(self) -> ComposeResult:
+        yield Static(id="flow-forecast", classes="forecast")
+        yield Input(
+            placeholder="a: ask - items (40), days (21d) or a date (2026-03-01), then enter",
+            id="flow-ask",
+            compact=True,
+        )
+        with Grid(classes="charts"):
+            yield Chart("Cycle-time scatterplot (days), percentile lines", id="flow-scatter")
+            yield Chart("Aging WIP by stage (days since start), delivered percentiles", id="flow-aging-chart")
+            yield Chart("Daily throughput, with the weekly mean", id="flow-run")
+            yield BarList("Throughput histogram: days by items delivered", id="flow-histogram")
+            yield Chart("Cumulative flow by stage (items at each day's end)", id="flow-cfd")
+            yield IssueTable(
+                [
+                    ("team", "Team"),
+                    ("sle", "SLE d"),
+                    ("target", "Target %", 0),
+                    ("hit", "Hit %", 0),
+                    ("delivered", "Done"),
+                    ("efficiency", "Flow eff. %", 0),
+                    ("source", "SLE from"),
+                ],
+                names_issues=False,
+                id="flow-teams",
+            )
+        yield IssueTable(
+            [
+                ("issue", "Issue"),
+                ("stage", "Stage"),
+                ("age", "Age d"),
+                ("in_stage", "In stage d"),
+                ("sle", "SLE d"),
+                ("past", "!"),
+                ("team", "Team"),
+            ],
+            id="flow-aging",
+        )
+        yield IssueTable(
+            [
+                ("issue", "Issue"),
+                ("cycle", "Cycle d"),
+                ("done", "Done"),
+                ("blocked", "Blocked d"),
+                ("reopened", "Reopened"),
+                ("team", "Team"),
+                ("type", "Type"),
+            ],
+            id="flow-slow",
+        )
+
+    def _own_keys(self) -> set[str]:
+        # `a` opens the question box at once, loading or not: what is typed next is the question
+        return super()._own_keys() - {"a"}
+
+    def on_mount(self) -> None:
+        # the box is reached with `a` only: n, p and tab move between the charts' tables, and
+        # never land in a box that would take them as text
+        self.query_one("#flow-ask", Input).can_focus = False
+
+    def action_ask(self) -> None:
+        field = self.query_one("#flow-ask", Input)
+        field.can_focus = True
+        self.screen.set_focus(field, scroll_visible=True)
+
+    def _leave_box(self) -> None:
+        field = self.query_one("#flow-ask", Input)
+        field.value = ""
+        field.can_focus = False
+        self.screen.set_focus(self, scroll_visible=False)
+
+    def on_descendant_blur(self, event) -> None:
+        if event.widget.id == "flow-ask":
+            event.widget.can_focus = False
+
+    @on(Input.Submitted, "#flow-ask")
+    def _asked(self, event: Input.Submitted) -> None:
+        event.stop()
+        asked = parse_ask(event.value, self.ask)
+        if isinstance(asked, str):
+            self.notify(asked, severity="warning", timeout=6)
+            return
+        self._leave_box()
+        self.post_message(self.Asked(asked))
+
+    def on_key(self, event) -> None:
+        field = self.query_one("#flow-ask", Input)
+        if event.key == "escape" and self.screen.focused is field:
+            event.stop()
+            self._leave_box()
+            return
+        super().on_key(event)
+
+    def show(self, view: views.Flow) -> None:
+        no_color = self.app.no_color
+        self.ask = view.ask
+        work = view.open_work
+        lines = forecast_lines(view.forecast)
+        text = Text()
+        text.append(f"Forecast for {view.forecast['scope']}", style="bold")
+        text.append(f"  ·  open work: {work['active']:,} in progress, {work['todo']:,} to do\n")
+        for line in lines[:-1]:
+            text.append(line + "\n", style=tone("good", no_color) if line.startswith("  85%") else "")
+        text.append(lines[-1], style="dim")
+        if view.note:
+            text.append("\n" + view.note, style=tone("bad", no_color))
+        self.query_one("#flow-forecast", Static).update(text)
+        self._scatter(view)
+        self._aging(view)
+        self._throughput(view)
+        self._cfd(view)
+        self._tables(view)
+
+    def _scatter(self, view: views.Flow) -> None:
+        points = view.scatter["points"]
+        lines = view.scatter["lines"]
+        index = {day: i + 1 for i, day in enumerate(view.days)}
+
+        def draw(plt):
+            if points.height:
+                xs = [index.get(d.date().isoformat(), 1) for d in points["done_at"]]
+                plt.scatter(xs, points["cycle_days"].to_list(), marker="dot", color="cyan")
+            for level, value in lines.items():
+                if value is not None:
+                    plt.hline(value, LEVEL_STYLES[level])
+                    plt.text(f"P{level} {value:.1f}", len(view.days) or 1, value, alignment="right")
+            x_labels(plt, view.days)
+            y_axis(plt, [*points["cycle_days"].to_list(), *[v for v in lines.values() if v]], "days")
+
+        chart = self.query_one("#flow-scatter", Chart)
+        shown = view.scatter["delivered"]
+        chart.chart_title = f"Cycle time (days) of {shown:,} delivered {view.window_label}" + (
+            f", {points.height:,} drawn" if points.height < shown else ""
+        )
+        chart.draw(draw)
+
+    def _aging(self, view: views.Flow) -> None:
+        aging = view.aging
+        names = view.stages["stage"].to_list()
+        position = {name: i + 1 for i, name in enumerate(names)}
+        lines = view.scatter["lines"]
+
+        def draw(plt):
+            for past, marker, color in ((False, "dot", "cyan"), (True, "x", "red")):
+                part = aging.filter(aging["past_sle"] == past)
+                if part.height:
+                    xs = [position.get(s, len(names) + 1) for s in part["stage"]]
+                    plt.scatter(xs, part["age_days"].to_list(), marker=marker, color=color)
+            for level, value in lines.items():
+                if value is not None:
+                    plt.hline(value, LEVEL_STYLES[level])
+            plt.xticks(list(range(1, len(names) + 1)), [n[:10] for n in names])
+            plt.xlim(0.5, len(names) + 0.5)
+            y_axis(plt, [*aging["age_days"].to_list(), *[v for v in lines.values() if v]], "age d")
+
+        past = int(aging["past_sle"].sum()) if aging.height else 0
+        chart = self.query_one("#flow-aging-chart", Chart)
+        chart.chart_title = f"Aging WIP by stage: {aging.height:,} active, {past:,} past SLE (x)"
+        chart.draw(draw)
+
+    def _throughput(self, view: views.Flow) -> None:
+        daily = view.daily
+
+        def draw(plt):
+            xs = list(range(1, len(daily) + 1))
+            if daily:
+                plt.plot(xs, daily, marker="braille", color="cyan", label="a day")
+                weekly = [
+                    sum(daily[max(0, i - 6) : i + 1]) / len(daily[max(0, i - 6) : i + 1]) for i in range(len(daily))
+                ]
+                plt.plot(xs, weekly, marker="dot", color="magenta", label="7-day mean")
+            x_labels(plt, view.days)
+            y_axis(plt, daily, "items")
+
+        self.query_one("#flow-run", Chart).draw(draw)
+        counts = Counter(daily)
+        rows = [(f"{n} a day", [float(counts.get(n, 0))]) for n in range(max(daily, default=0) + 1)]
+        self.query_one("#flow-histogram", BarList).show(
+            rows, [("days", "█", "cyan")], note=f"{len(daily):,} days {view.window_label}"
+        )
+
+    def _cfd(self, view: views.Flow) -> None:
+        rates = view.rates
+
+        def draw(plt):
+            xs = list(range(1, len(view.days) + 1))
+            totals = [0] * len(xs)
+            stacked = []
+            for stage, values in reversed(list(view.cfd.items())):  # done at the bottom
+                totals = [a + b for a, b in zip(totals, values, strict=True)]
+                stacked.append((stage, totals))
+            for i, (stage, values) in reversed(list(enumerate(stacked))):
+                plt.plot(
+                    xs,
+                    values,
+                    label=stage[:14],
+                    fillx=True,
+                    marker=MARKERS[i % len(MARKERS)],
+                    color=COLORS[i % len(COLORS)],
+                )
+            x_labels(plt, view.days)
+            y_axis(plt, totals, "items")
+
+        chart = self.query_one("#flow-cfd", Chart)
+        chart.chart_title = (
+            f"Cumulative flow by stage · arrivals {rates['arrival_per_day']:.1f}/day, "
+            f"departures {rates['departure_per_day']:.1f}/day"
+        )
+        chart.draw(draw)
+
+    def _tables(self, view: views.Flow) -> None:
+        teams = self.query_one("#flow-teams", IssueTable)
+        teams.border_title = f"SLE hit rate and flow efficiency {view.window_label}"
+        teams.show(
+            [
+                (
+                    r["team"],
+                    None if r["sle_hours"] is None else r["sle_hours"] / 24,
+                    r["target_pct"],
+                    r["hit_pct"],
+                    r["delivered"],
+                    r["efficiency_pct"],
+                    r["source"],
+                )
+                for r in view.teams.iter_rows(named=True)
+            ]
+        )
+        aging = self.query_one("#flow-aging", IssueTable)
+        aging.border_title = "Aging WIP by stage: ! past its team's SLE; enter opens"
+        rows = [
+            (
+                r["issue_key"],
+                r["stage"],
+                r["age_days"],
+                r["days_in_stage"],
+                r["sle_days"],
+                "!" if r["past_sle"] else "",
+                r["team"],
+            )
+            for r in view.aging.iter_rows(named=True)
+        ]
+        aging.show(rows, [r[0] for r in rows])
+        slow = self.query_one("#flow-slow", IssueTable)
+        p85 = view.scatter["lines"][85]
+        slow.border_title = (
+            f"Delivered {view.window_label} above P85 ({p85:.1f} d): {view.slowest.height:,} items; enter opens"
+            if p85 is not None
+            else f"Nothing delivered {view.window_label}"
+        )
+        rows = [
+            (
+                r["issue_key"],
+                r["cycle_days"],
+                r["done_at"].date().isoformat(),
+                r["blocked_days"],
+                r["reopen_count"],
+                r["team"],
+                r["issue_type"],
+            )
+            for r in view.slowest.iter_rows(named=True)
+        ]
+        slow.show(rows, [r[0] for r in rows])

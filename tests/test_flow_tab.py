@@ -1,0 +1,107 @@
+"""7 VÖLVA through Textual's Pilot: the forecast agrees with the command, a question asked from
+the keyboard is answered, the tables open issues, a bad question is a notice."""
+
+import json
+from datetime import date
+
+import pytest
+
+from heimdall_tui.pages.flow import parse_ask
+from heimdall_tui.report import forecast_lines
+from heimdall_tui.views import Ask
+from heimdall_tui.widgets import IssueTable
+from tests.conftest import settle
+from tests.test_keyboard import running_cleanly, type_fast
+from warehouse import metrics
+
+
+def shown_forecast(app) -> str:
+    return str(app.query_one("#flow-forecast").render())
+
+
+async def test_the_forecast_on_the_tab_is_the_commands(app, con, run, demo_db):
+    work = metrics.open_work(con)
+    items = work["todo"] + work["active"]
+    command = json.loads(run("forecast", "--db", demo_db, "--days", "14", "--items", items, "--format", "json").out)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("7")
+        await settle(pilot)
+        assert app.active_tab == "volva" and running_cleanly(app)
+        text = shown_forecast(app)
+        for line in forecast_lines(command)[:-1]:
+            assert line in text
+        assert f"open work: {work['active']:,} in progress, {work['todo']:,} to do" in text
+
+
+async def test_when_will_40_items_be_done_at_85_percent_from_the_keyboard(app, run, demo_db):
+    answer = json.loads(run("forecast", "--db", demo_db, "--items", "40", "--days", "14", "--format", "json").out)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_fast(pilot, "7", "a", "4", "0", "enter")
+        await settle(pilot)
+        text = shown_forecast(app)
+        assert "When will 40 items be done:" in text
+        assert f"85%  by {answer['when']['p85']}" in text
+        assert app.focused is app.page("volva")  # the digit keys switch tabs again
+        await type_fast(pilot, "a", "2", "1", "d", "enter")
+        await settle(pilot)
+        text = shown_forecast(app)
+        assert "How many in 21 days" in text and "When will 40 items be done:" in text  # the items stay asked
+
+
+async def test_a_question_that_is_not_one_is_a_notice_and_escape_leaves_the_box(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_fast(pilot, "7", "a", *"soon", "enter")
+        await settle(pilot)
+        assert "'soon': type a number of items (40)" in app.notices[-1]
+        await type_fast(pilot, "escape")
+        assert app.focused is app.page("volva") and app.query_one("#flow-ask").value == ""
+        await type_fast(pilot, "2")
+        assert app.active_tab == "huginn" and running_cleanly(app)
+
+
+async def test_a_date_outside_the_horizon_is_explained_on_the_tab(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_fast(pilot, "7", "a", *"2001-01-01", "enter")
+        await settle(pilot)
+        assert "2001-01-01 is not between" in shown_forecast(app)
+        assert "How many in 14 days" in shown_forecast(app)
+
+
+@pytest.mark.parametrize("table, expected", [("#flow-aging", "aging"), ("#flow-slow", "slowest")])
+async def test_enter_on_the_aging_and_slowest_tables_opens_the_issue(app, con, table, expected):
+    end = metrics.period_end(con)
+    start = metrics.reporting_window(con, 12)[0]
+    if expected == "aging":
+        first = metrics.aging_wip(con)["issue_key"][0]
+    else:
+        p85 = metrics.cycle_time_scatter(con, start, end)["lines"][85]
+        first = metrics.slowest_delivered(con, start, end, p85)["issue_key"][0]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("7")
+        await settle(pilot)
+        app.screen.set_focus(app.query_one(table, IssueTable))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.active_tab == "investigator" and app.issue_key == first
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.active_tab == "volva" and running_cleanly(app)
+
+
+@pytest.mark.parametrize(
+    "text, asked",
+    [
+        ("40", Ask(14, 40)),
+        (" 7 items ", Ask(14, 7)),
+        ("21d", Ask(21, None)),
+        ("30 days", Ask(30, None)),
+        ("2026-03-01", Ask(14, None, date(2026, 3, 1))),
+    ],
+)
+def test_what_the_ask_box_understands(text, asked):
+    assert parse_ask(text, Ask()) == asked
+
+
+@pytest.mark.parametrize("text", ["0", "0d", "9999d", "tomorrow", ""])
+def test_what_the_ask_box_refuses(text):
+    assert isinstance(parse_ask(text, Ask()), str)
