@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(
     reason=f"snapshots were recorded with Textual {RECORDED_WITH}, this is {version('textual')}",
 )
 
-TABS = {"1": "valskjalf", "2": "huginn", "3": "muninn", "4": "gjallarhorn"}
+TABS = {"1": "valskjalf", "2": "huginn", "3": "muninn", "4": "gjallarhorn", "7": "volva"}
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])

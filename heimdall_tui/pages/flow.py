@@ -70,9 +70,9 @@ class FlowPage(PanelPage):
             compact=True,
         )
         with Grid(classes="charts"):
-            yield Chart("Cycle-time scatterplot (days), percentile lines", id="flow-scatter")
-            yield Chart("Aging WIP by stage (days since start), delivered percentiles", id="flow-aging-chart")
-            yield Chart("Daily throughput, with the weekly mean", id="flow-run")
+            yield Chart("Cycle-time scatterplot (days)", id="flow-scatter")
+            yield Chart("Aging WIP by stage (days)", id="flow-aging-chart")
+            yield Chart("Daily throughput and its 7-day mean", id="flow-run")
             yield BarList("Throughput histogram: days by items delivered", id="flow-histogram")
             yield Chart("Cumulative flow by stage (items at each day's end)", id="flow-cfd")
             yield IssueTable(
@@ -193,7 +193,8 @@ class FlowPage(PanelPage):
 
         chart = self.query_one("#flow-scatter", Chart)
         shown = view.scatter["delivered"]
-        chart.chart_title = f"Cycle time (days) of {shown:,} delivered {view.window_label}" + (
+        # plotext drops a title wider than the chart: these stay under 50 columns
+        chart.chart_title = f"Cycle time (days): {shown:,} delivered" + (
             f", {points.height:,} drawn" if points.height < shown else ""
         )
         chart.draw(draw)
@@ -219,7 +220,7 @@ class FlowPage(PanelPage):
 
         past = int(aging["past_sle"].sum()) if aging.height else 0
         chart = self.query_one("#flow-aging-chart", Chart)
-        chart.chart_title = f"Aging WIP by stage: {aging.height:,} active, {past:,} past SLE (x)"
+        chart.chart_title = f"Aging WIP: {aging.height:,} active, {past:,} past SLE (x)"
         chart.draw(draw)
 
     def _throughput(self, view: views.Flow) -> None:
@@ -267,8 +268,7 @@ class FlowPage(PanelPage):
 
         chart = self.query_one("#flow-cfd", Chart)
         chart.chart_title = (
-            f"Cumulative flow by stage · arrivals {rates['arrival_per_day']:.1f}/day, "
-            f"departures {rates['departure_per_day']:.1f}/day"
+            f"Cumulative flow by stage: in {rates['arrival_per_day']:.1f}/d, out {rates['departure_per_day']:.1f}/d"
         )
         chart.draw(draw)
 
