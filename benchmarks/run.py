@@ -72,6 +72,9 @@ async def main():
         out["filter_ui"] = await until(lambda: app.scope.filters.team == "FREYA" and body("valskjalf").busy, t)
         await press; await app.workers.wait_for_complete(); await pilot.pause()
         out["filter_data"] = time.perf_counter() - t
+        # the flow tab: the forecast, the scatterplot, aging and cumulative flow
+        t = time.perf_counter(); await pilot.press("7"); await app.workers.wait_for_complete(); await pilot.pause()
+        out["flow_data"] = time.perf_counter() - t
         await pilot.press("6"); await app.workers.wait_for_complete(); await pilot.pause()
         # drill-down: enter on the riskiest triage row opens the Investigator on it
         t = time.perf_counter(); press = asyncio.create_task(pilot.press("enter"))
@@ -168,12 +171,37 @@ def bench_tui(folder: Path, issues: int) -> list[Result]:
             ("drill-down (data)", m["drill_data"], None),
             ("triage filter (UI)", m["triage_ui"], 0.1),
             ("triage filter (data)", m["triage_data"], None),
+            ("VÖLVA tab (data)", m["flow_data"], None),
             ("/ + 6 keys typed ahead", m["typed_ahead"], 7 * 0.05),
         ]
     return [
         Result(name, issues, seconds, seconds, m["peak_mb"], target or float("inf"), None)
         for name, seconds, target in rows
     ]
+
+
+# Runs in the child: the Monte Carlo forecast itself (samples query + trials), warm.
+FORECAST_CHILD = """
+import json, sys, time
+from warehouse import metrics
+from warehouse.engine.db import open_warehouse
+con, _ = open_warehouse(sys.argv[1])
+metrics.monte_carlo(con, days=14, items=1000)
+runs = []
+for _ in range(5):
+    t = time.perf_counter(); metrics.monte_carlo(con, days=14, items=1000); runs.append(time.perf_counter() - t)
+print(json.dumps({"seconds": sorted(runs)[2]}))
+"""
+
+
+def bench_forecast(folder: Path, issues: int) -> Result:
+    """How many in 14 days and when 1,000 items are done: 10,000 trials each (median of 5)."""
+    db = folder / f"bench-{issues}.duckdb"
+    proc = subprocess.run([sys.executable, "-c", FORECAST_CHILD, str(db)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"forecast benchmark failed:\n{proc.stderr}")
+    seconds = json.loads(proc.stdout.strip().splitlines()[-1])["seconds"]
+    return Result("forecast (in process)", issues, seconds, seconds, 0.0, 0.5, None)
 
 
 JIRA_PAGES = """
@@ -240,6 +268,8 @@ def main(argv: list[str] | None = None) -> None:
             )
         for issues in sizes:
             results.append(bench_report(folder, issues, 0.5 if issues < 10_000 else 3.0))
+        for issues in sizes:
+            results.append(bench_forecast(folder, issues))
         for issues in sizes:
             results.extend(bench_tui(folder, issues))
         results.append(bench_jira(folder, 1_200 if args.quick else 100_000))

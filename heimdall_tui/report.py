@@ -149,14 +149,15 @@ def to_markdown(report: dict) -> str:
         "",
         "## Teams",
         "",
-        "| Team | Throughput | Δ | Median cycle time (h) | WIP | Blocked share (%) | Rework rate (%) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| Team | Throughput | Δ | Median cycle time (h) | WIP | Blocked share (%) | Rework rate (%) "
+        "| SLE (days) | Within SLE (%) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for t in report["teams"]:
         out.append(
             f"| {t['team']} | {t['throughput']['this_week']} | {_signed(t['throughput']['delta'], 0)} | "
             f"{fmt(t['median_cycle_time_hours'])} | {t['current_wip']} | {fmt(t['blocked_share_pct'], 2)} | "
-            f"{fmt(t['rework_rate_pct'])} |"
+            f"{fmt(t['rework_rate_pct'])} | {fmt(t['sle_days'])} | {fmt(t['sle_hit_pct'], 0)} |"
         )
     out += ["", "## Risk signals", ""]
     if report["risks"]:

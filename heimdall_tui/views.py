@@ -250,6 +250,7 @@ class Flow:
     cfd: dict[str, list[int]]  # stage -> items at each day's end, in stage order
     rates: metrics.analytics.Rates
     teams: pl.DataFrame  # per team: SLE, hit rate, flow efficiency
+    time_in_stage: pl.DataFrame
     window_label: str
     ask: Ask
     note: str = ""  # why the question asked could not be answered as asked
@@ -294,6 +295,7 @@ def flow(con: duckdb.DuckDBPyConnection, request: tuple[Scope, Ask]) -> Flow:
         cfd,
         metrics.arrival_departure(con, start, end, filters),
         teams,
+        metrics.time_in_stage(con, start, end, filters),
         scope.window_label(),
         ask,
         note,

@@ -144,3 +144,28 @@ def test_filters_narrow_the_analytics(con):
     assert metrics.aging_wip(con, nobody).height == 0
     assert metrics.cumulative_flow(con, *WINDOW, nobody).height == 0
     assert metrics.flow_efficiency(con, *WINDOW, nobody).height == 0
+
+
+def test_cumulative_flow_equals_counting_every_period_at_every_days_end(demo_db):
+    """The running-sum CFD against the definition itself, on the demo: for each day's end t,
+    the periods that hold at t in each stage (done stages: only those entered in the window)."""
+    from warehouse.engine.db import open_warehouse
+
+    con, _ = open_warehouse(demo_db)
+    end = metrics.period_end(con)
+    for start, filters in ((utc("2025-12-01"), Filters()), (utc("2025-10-15"), Filters(team="TYR"))):
+        fast = metrics.cumulative_flow(con, start, end, filters)
+        team = "AND p.team = $team" if filters.team else ""
+        slow = con.execute(
+            f"""
+            WITH days AS (SELECT CAST(d AS DATE) AS day, least(d + INTERVAL 1 DAY, $end) - INTERVAL 1 MICROSECOND AS t
+                          FROM range($start, $end, INTERVAL 1 DAY) r(d))
+            SELECT days.day, p.stage, count(*) FROM fct_status_periods p
+            JOIN days ON p.entered_at <= days.t AND (p.exited_at IS NULL OR p.exited_at > days.t)
+            WHERE p.is_flow_item AND p.stage IS NOT NULL {team}
+              AND NOT (p.stage = 'Done' AND p.entered_at < $start)
+            GROUP BY ALL ORDER BY 1, 2""",
+            {"start": start, "end": end, **({"team": filters.team} if filters.team else {})},
+        ).fetchall()
+        assert sorted(fast.select("day", "stage", "items").iter_rows()) == sorted(slow)
+        assert len(slow) > 100

@@ -123,6 +123,8 @@ def headline(con, end: datetime, filters: Filters, active=None) -> Headline:
 def _teams(con, end: datetime, filters: Filters, active) -> list[dict]:
     this = (end - timedelta(days=7), end)
     last = (end - timedelta(days=14), end - timedelta(days=7))
+    sle = metrics.team_sle(con, end, filters=filters)
+    hits = dict(metrics.sle_hit_rate(con, *this, filters).select("team", "hit_pct").iter_rows())
     rows = []
     for team in metrics.teams(con, filters):
         f = filters.with_team(team)
@@ -135,6 +137,8 @@ def _teams(con, end: datetime, filters: Filters, active) -> list[dict]:
                 "current_wip": int((active["team"] == team).sum()),
                 "blocked_share_pct": _round(metrics.blocked_time(con, *this, f)["share_pct"]),
                 "rework_rate_pct": _round(metrics.rework_rate(con, *this, f)["rate_pct"]),
+                "sle_days": _round(sle[team] / 24, 1) if team in sle else None,
+                "sle_hit_pct": _round(hits.get(team)),
             }
         )
     return rows

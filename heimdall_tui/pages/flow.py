@@ -75,19 +75,20 @@ class FlowPage(PanelPage):
             yield Chart("Daily throughput and its 7-day mean", id="flow-run")
             yield BarList("Throughput histogram: days by items delivered", id="flow-histogram")
             yield Chart("Cumulative flow by stage (items at each day's end)", id="flow-cfd")
-            yield IssueTable(
-                [
-                    ("team", "Team"),
-                    ("sle", "SLE d"),
-                    ("target", "Target %", 0),
-                    ("hit", "Hit %", 0),
-                    ("delivered", "Done"),
-                    ("efficiency", "Flow eff. %", 0),
-                    ("source", "SLE from"),
-                ],
-                names_issues=False,
-                id="flow-teams",
-            )
+            yield BarList("Time in stage: mean days per delivered item", id="flow-stages")
+        yield IssueTable(
+            [
+                ("team", "Team"),
+                ("sle", "SLE d"),
+                ("target", "Target %", 0),
+                ("hit", "Hit %", 0),
+                ("delivered", "Done"),
+                ("efficiency", "Flow eff. %", 0),
+                ("source", "SLE from"),
+            ],
+            names_issues=False,
+            id="flow-teams",
+        )
         yield IssueTable(
             [
                 ("issue", "Issue"),
@@ -173,6 +174,15 @@ class FlowPage(PanelPage):
         self._aging(view)
         self._throughput(view)
         self._cfd(view)
+        stages = view.time_in_stage
+        self.query_one("#flow-stages", BarList).show(
+            [(r["stage"], [r["mean_hours_per_item"] / 24]) for r in stages.iter_rows(named=True)],
+            [("days", "█", "cyan")],
+            unit=" d",
+            digits=1,
+            note=f"from cycle start to done, items delivered {view.window_label}; "
+            + ", ".join(f"{r['stage']} {r['share_pct']:.0f}%" for r in stages.iter_rows(named=True)),
+        )
         self._tables(view)
 
     def _scatter(self, view: views.Flow) -> None:

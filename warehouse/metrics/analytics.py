@@ -14,7 +14,7 @@ import polars as pl
 from warehouse.metrics.filters import NO_FILTERS, Filters, frame, over_delivered
 from warehouse.metrics.flow import WITH_CYCLE_TIME, team_sle
 from warehouse.metrics.window import as_of
-from warehouse.semantics.rules import ACTIVE, holds_at, within
+from warehouse.semantics.rules import ACTIVE, within
 
 SCATTER_LEVELS = (50, 70, 85, 95)
 SCATTER_POINTS = 2_000  # a chart has a few thousand cells: more points only cost time
@@ -115,21 +115,22 @@ def aging_wip(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, sle
         con,
         f"""
         WITH sle AS (SELECT unnest($teams::VARCHAR[]) AS team, unnest($hours::DOUBLE[]) AS hours),
+        active AS (SELECT * FROM fct_wip_current w WHERE w.canonical_status IN {ACTIVE} AND {cond}),
+        periods AS (
+            SELECT issue_id, period_index, entered_at, exited_at, stage, stage_index,
+                   -- a stage is entered when the issue moves into it from another (or none)
+                   lag(stage_index) OVER (PARTITION BY issue_id ORDER BY period_index) AS before
+            FROM fct_status_periods SEMI JOIN active USING (issue_id)
+        ),
         stage_now AS (
             SELECT issue_id, arg_max(stage, period_index) AS stage, arg_max(stage_index, period_index) AS stage_index
-            FROM fct_status_periods WHERE exited_at IS NULL GROUP BY issue_id
-        ),
-        entered AS (
-            -- a stage is entered when the issue moves into it from another (or none)
-            SELECT issue_id, entered_at, stage_index,
-                   lag(stage_index) OVER (PARTITION BY issue_id ORDER BY period_index) AS before
-            FROM fct_status_periods
+            FROM periods GROUP BY issue_id
         ),
         since AS (
-            SELECT e.issue_id, max(e.entered_at) AS in_stage_since
-            FROM entered e JOIN stage_now n USING (issue_id)
-            WHERE e.stage_index IS NOT DISTINCT FROM n.stage_index AND e.before IS DISTINCT FROM e.stage_index
-            GROUP BY e.issue_id
+            SELECT p.issue_id, max(p.entered_at) AS in_stage_since
+            FROM periods p JOIN stage_now n USING (issue_id)
+            WHERE p.stage_index IS NOT DISTINCT FROM n.stage_index AND p.before IS DISTINCT FROM p.stage_index
+            GROUP BY p.issue_id
         )
         SELECT w.issue_key, w.team, coalesce(n.stage, '(no stage)') AS stage, n.stage_index,
                w.canonical_status, w.raw_status, w.operational_state = 'blocked' AS is_blocked,
@@ -137,9 +138,8 @@ def aging_wip(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, sle
                greatest(0, epoch($now) - epoch(coalesce(s.in_stage_since, w.last_status_change_at))) / 86400
                    AS days_in_stage,
                sle.hours / 24 AS sle_days, coalesce(w.age_hours >= sle.hours, false) AS past_sle
-        FROM fct_wip_current w
+        FROM active w
         LEFT JOIN stage_now n USING (issue_id) LEFT JOIN since s USING (issue_id) LEFT JOIN sle USING (team)
-        WHERE w.canonical_status IN {ACTIVE} AND {cond}
         ORDER BY n.stage_index NULLS LAST, w.age_hours DESC, w.issue_key""",
         {"teams": list(sle), "hours": list(sle.values()), "now": now, **params},
     )
@@ -154,22 +154,48 @@ def cumulative_flow(
     history (stacked in stage order, the bands are the CFD)."""
     cond, params = filters.where_periods()
     first = _midnight(start)
+    days = max(0, (_midnight(end - timedelta(microseconds=1)) - first).days + 1)
+    # At a day's end the items in a stage are those that entered it by then minus those that
+    # left: one pass over the periods counts both per stage and day (before the window: day
+    # -1), and a running sum over the window's days turns them into the counts - no join of
+    # every period with every day.
     return frame(
         con,
         f"""
-        WITH days AS (
-            SELECT CAST(d AS DATE) AS day, least(d + INTERVAL 1 DAY, $end) AS t
-            FROM range($first, $end, INTERVAL 1 DAY) r(d)
+        WITH done_stages AS (
+            SELECT stage_index FROM dim_stage
+            WHERE NOT is_active AND stage_index > (SELECT coalesce(max(stage_index), -1) FROM dim_stage WHERE is_active)
         ),
-        done_stages AS (SELECT stage_index FROM dim_stage d WHERE NOT is_active AND stage_index > (
-            SELECT coalesce(max(stage_index), -1) FROM dim_stage WHERE is_active))
-        SELECT days.day, p.stage, p.stage_index, count(*) AS items
-        FROM {filters.periods()}
-        JOIN days ON {holds_at("p.entered_at", "p.exited_at", "days.t - INTERVAL 1 MICROSECOND")}
-        WHERE p.stage IS NOT NULL AND {cond}
-          AND NOT (p.stage_index IN (SELECT stage_index FROM done_stages) AND p.entered_at < $first)
-        GROUP BY ALL ORDER BY days.day, p.stage_index""",
-        {"first": first, "end": end, **params},
+        kept AS (
+            SELECT p.stage, p.stage_index, p.entered_at, p.exited_at
+            FROM {filters.periods()}
+            WHERE p.stage IS NOT NULL AND p.entered_at < $end AND {cond}
+              AND NOT (p.stage_index IN (SELECT stage_index FROM done_stages) AND p.entered_at < $first)
+        ),
+        moves AS (
+            SELECT stage, stage_index, entered_at AS moved_at, 1 AS delta FROM kept
+            UNION ALL
+            SELECT stage, stage_index, exited_at, -1 FROM kept WHERE exited_at < $end
+        ),
+        binned AS (
+            SELECT stage, stage_index,
+                   CAST(greatest(floor((epoch(moved_at) - epoch($first)) / 86400), -1) AS INTEGER) AS day_no,
+                   sum(delta) AS delta
+            FROM moves GROUP BY ALL
+        ),
+        grid AS (
+            SELECT s.stage, s.stage_index, CAST(d.range AS INTEGER) AS day_no
+            FROM (SELECT DISTINCT stage, stage_index FROM binned) s CROSS JOIN range(-1, $days) d
+        ),
+        counted AS (
+            SELECT g.stage, g.stage_index, g.day_no,
+                   sum(coalesce(b.delta, 0)) OVER (PARTITION BY g.stage_index ORDER BY g.day_no) AS items
+            FROM grid g LEFT JOIN binned b USING (stage_index, day_no)
+        )
+        SELECT CAST($first AS DATE) + day_no AS day, stage, stage_index, CAST(items AS BIGINT) AS items
+        FROM counted WHERE day_no >= 0 AND items > 0
+        ORDER BY day, stage_index""",
+        {"first": first, "end": end, "days": days, **params},
     )
 
 
