@@ -6,6 +6,8 @@ import shutil
 import duckdb
 import pytest
 
+from warehouse.engine.db import SCHEMA_VERSION
+
 
 def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -27,7 +29,7 @@ def test_generate_builds_a_tested_warehouse(run, tmp_path):
     assert "data tests passed" in result.err
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM raw_issues").fetchone()[0] == 300
-    assert con.execute("SELECT source, seed, schema_version FROM meta").fetchone() == ("generator", 5, 2)
+    assert con.execute("SELECT source, seed, schema_version FROM meta").fetchone() == ("generator", 5, SCHEMA_VERSION)
     con.close()
     assert run("check", "--db", db).code == 0
 
