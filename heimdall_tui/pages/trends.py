@@ -22,14 +22,14 @@ from heimdall_tui.widgets.format import state_label
 class TrendsPage(PanelPage):
     page_id = "muninn"
     title = "MUNINN"
-    about = "trends: cycle-time spread, throughput, cumulative flow, WIP run chart, sprints"
+    about = "trends: cycle-time spread, throughput, issues by state, WIP run chart, sprints"
     loader = staticmethod(views.trends)
 
     def content(self) -> ComposeResult:
         with Grid(classes="charts"):
             yield Chart("Cycle time (h): box P25–P75, whiskers P5–P95", id="trend-box")
             yield BarList("Throughput per team in the window", id="trend-throughput")
-            yield Chart("Cumulative flow (issues by state, end of day)", id="trend-cfd")
+            yield Chart("Issues by state (end of day)", id="trend-cfd")
             yield Chart("WIP run chart (active issues, end of day)", id="trend-wip")
         yield IssueTable(
             [

@@ -116,9 +116,10 @@ def work_item_age(
 def daily_states(
     con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS
 ) -> pl.DataFrame:
-    """Cumulative flow: for each UTC day in [start, end), the number of flow items in each
-    canonical state at the end of the day (the as_of instant on its last day). Summing the
-    active states gives the WIP run chart."""
+    """Daily states: for each UTC day in [start, end), the number of flow items in each
+    canonical state at the end of the day (the as_of instant on its last day), done items of
+    all time included. Summing the active states gives the WIP run chart; the cumulative flow
+    diagram by stage is `cumulative_flow`."""
     cond, params = filters.where(flow_items=False)  # the daily counts hold flow items only
     return frame(
         con,
