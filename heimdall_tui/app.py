@@ -17,7 +17,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, Header, Tab, Tabs
+from textual.widgets import ContentSwitcher, Header, Tab, Tabs
 
 from heimdall_tui import keymap
 from heimdall_tui.connection import Link
@@ -28,7 +28,7 @@ from heimdall_tui.pages import PAGES, FlowPage, InvestigatorPage, Page, TriagePa
 from heimdall_tui.screens import FilterDialog, HelpScreen
 from heimdall_tui.screens.help import key_name
 from heimdall_tui.views import Ask, Scope, TriageQuery
-from heimdall_tui.widgets import IssueSelected, IssueTable, JumpBar
+from heimdall_tui.widgets import IssueSelected, IssueTable, JumpBar, KeyBar
 from warehouse import metrics
 from warehouse.errors import HeimdallError
 
@@ -97,7 +97,7 @@ class HeimdallApp(Guarded, KeysInOrder, App):
             for page in PAGES:
                 yield page()
         yield JumpBar(self.issue_keys, id="jump-bar")
-        yield Footer(show_command_palette=False)  # ? lists ctrl+p: the footer needs the room
+        yield KeyBar(show_command_palette=False)  # ? lists ctrl+p: the footer needs the room
 
     def on_mount(self) -> None:
         self.query_one(Tabs).can_focus = False  # keys switch tabs; the focus stays on pages

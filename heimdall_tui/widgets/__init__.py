@@ -10,6 +10,7 @@ from heimdall_tui.widgets.charts import (
     y_axis,
 )
 from heimdall_tui.widgets.jump import JumpBar
+from heimdall_tui.widgets.keybar import KeyBar
 from heimdall_tui.widgets.kpi import KpiCard
 from heimdall_tui.widgets.table import IssueSelected, IssueTable
 
@@ -21,6 +22,7 @@ __all__ = [
     "IssueSelected",
     "IssueTable",
     "JumpBar",
+    "KeyBar",
     "KpiCard",
     "draw_lines",
     "x_labels",
