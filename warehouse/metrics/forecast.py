@@ -28,7 +28,12 @@ TRIALS = 10_000
 SEED = 0
 LEVELS = (50, 85, 95)
 HORIZON_DAYS = 3_660  # "when" gives up after ten years: beyond that the answer is "not in sight"
-_CHUNK_DAYS = 256  # days drawn at once for "when": trials x chunk stays a few tens of MB
+_DRAWS_AT_ONCE = 4_000_000  # trials x days drawn in one block: 32 MB, whatever trials and days ask
+
+
+def _chunk(trials: int) -> int:
+    """Days drawn per block, so that a block stays within _DRAWS_AT_ONCE draws."""
+    return max(1, min(256, _DRAWS_AT_ONCE // trials))
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,9 @@ def how_many(samples: np.ndarray, days: int, trials: int = TRIALS, seed: int = S
     """Forecast of how many: for each level p (50, 85, 95), the largest number of items that
     p% of the trials deliver or exceed in `days` days (85% = the 15th percentile of totals)."""
     rng = np.random.default_rng(seed)
-    totals = rng.choice(samples, size=(trials, days)).sum(axis=1)
+    totals = np.zeros(trials, dtype=np.int64)
+    for first in range(0, days, _chunk(trials)):
+        totals += rng.choice(samples, size=(trials, min(_chunk(trials), days - first))).sum(axis=1)
     return {p: _reached(totals, p / 100) for p in LEVELS}
 
 
@@ -127,7 +134,7 @@ def days_to_finish(samples: np.ndarray, items: int, trials: int = TRIALS, seed: 
     done = np.zeros(trials, dtype=np.int64)
     drawn = 0
     while drawn < HORIZON_DAYS and np.isinf(finish).any():
-        chunk = min(_CHUNK_DAYS, HORIZON_DAYS - drawn)
+        chunk = min(_chunk(trials), HORIZON_DAYS - drawn)
         running = done[:, None] + rng.choice(samples, size=(trials, chunk)).cumsum(axis=1)
         hit = running >= items
         newly = np.isinf(finish) & hit.any(axis=1)
