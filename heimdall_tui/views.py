@@ -18,7 +18,7 @@ from warehouse.metrics import Filters
 from warehouse.report import headline, summary
 
 WINDOWS = {"4": 4, "8": 8, "12": 12, "all": None}  # weeks shown by the charts
-AGING_ROWS = 200  # the oldest items HUGINN lists; the WIP Triage tab holds them all
+AGING_ROWS = 200  # the oldest items HUGINN lists (and VÖLVA a stage); the WIP Triage tab holds them all
 SPRINTS_PER_TEAM = 3  # finished sprints MUNINN lists per team
 
 
@@ -242,8 +242,8 @@ class Flow:
     forecast: dict  # metrics.Forecast.to_dict()
     open_work: dict[str, int]
     scatter: metrics.analytics.Scatter
-    slowest: pl.DataFrame  # delivered above P85, slowest first
-    aging: pl.DataFrame
+    slowest: pl.DataFrame  # the AGING_ROWS slowest delivered above P85
+    aging: pl.DataFrame  # the AGING_ROWS oldest active items of each stage
     stages: pl.DataFrame
     days: list[str]  # the window's days, for the daily charts
     daily: list[int]  # delivered per day
@@ -287,8 +287,10 @@ def flow(con: duckdb.DuckDBPyConnection, request: tuple[Scope, Ask]) -> Flow:
         forecast,
         open_work,
         scatter,
-        metrics.slowest_delivered(con, start, end, p85, filters) if p85 is not None else pl.DataFrame(),
-        metrics.aging_wip(con, filters),
+        metrics.slowest_delivered(con, start, end, p85, filters, limit=AGING_ROWS)
+        if p85 is not None
+        else pl.DataFrame(),
+        metrics.aging_wip(con, filters, per_stage=AGING_ROWS),
         stages,
         days_shown,
         [int(n) for n in daily],

@@ -228,9 +228,9 @@ class FlowPage(PanelPage):
             plt.xlim(0.5, len(names) + 0.5)
             y_axis(plt, [*aging["age_days"].to_list(), *[v for v in lines.values() if v]], "age d")
 
-        past = int(aging["past_sle"].sum()) if aging.height else 0
+        active, past = (aging["active_items"][0], aging["past_sle_items"][0]) if aging.height else (0, 0)
         chart = self.query_one("#flow-aging-chart", Chart)
-        chart.chart_title = f"Aging WIP: {aging.height:,} active, {past:,} past SLE (x)"
+        chart.chart_title = f"Aging WIP: {active:,} active, {past:,} past SLE (x)"
         chart.draw(draw)
 
     def _throughput(self, view: views.Flow) -> None:
@@ -300,7 +300,10 @@ class FlowPage(PanelPage):
             ]
         )
         aging = self.query_one("#flow-aging", IssueTable)
-        aging.border_title = "Aging WIP by stage: ! past its team's SLE; enter opens"
+        shown = view.aging.height
+        total = view.aging["active_items"][0] if shown else 0
+        which = f"all {total:,}" if shown == total else f"the oldest {views.AGING_ROWS:,} a stage of {total:,}"
+        aging.border_title = f"Aging WIP by stage: {which} active; ! past its team's SLE; enter opens"
         rows = [
             (
                 r["issue_key"],
@@ -316,8 +319,10 @@ class FlowPage(PanelPage):
         aging.show(rows, [r[0] for r in rows])
         slow = self.query_one("#flow-slow", IssueTable)
         p85 = view.scatter["lines"][85]
+        over = view.slowest["items"][0] if view.slowest.height else 0
+        listed = "" if view.slowest.height == over else f", the {view.slowest.height:,} slowest listed"
         slow.border_title = (
-            f"Delivered {view.window_label} above P85 ({p85:.1f} d): {view.slowest.height:,} items; enter opens"
+            f"Delivered {view.window_label} above P85 ({p85:.1f} d): {over:,} items{listed}; enter opens"
             if p85 is not None
             else f"Nothing delivered {view.window_label}"
         )

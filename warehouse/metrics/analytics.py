@@ -82,19 +82,25 @@ def cycle_time_scatter(
 
 
 def slowest_delivered(
-    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, over_days: float, filters: Filters = NO_FILTERS
+    con: duckdb.DuckDBPyConnection,
+    start: datetime,
+    end: datetime,
+    over_days: float,
+    filters: Filters = NO_FILTERS,
+    limit: int | None = None,
 ) -> pl.DataFrame:
     """Slowest delivered items: those delivered in [start, end) whose cycle time exceeded
-    `over_days` (the scatterplot's P85, say), slowest first."""
+    `over_days` (the scatterplot's P85, say), slowest first (the first `limit`), each row with
+    how many there are in all (`items`)."""
     cond, params = filters.where()
     return frame(
         con,
         f"""SELECT issue_key, team, issue_type, delivered_at AS done_at, cycle_time_hours / 24 AS cycle_days,
-                   blocked_hours / 24 AS blocked_days, reopen_count
+                   blocked_hours / 24 AS blocked_days, reopen_count, count(*) OVER () AS items
             FROM fct_issue_lifecycle
             WHERE {within("delivered_at")} AND {WITH_CYCLE_TIME} AND cycle_time_hours > $over * 24 AND {cond}
-            ORDER BY cycle_time_hours DESC, issue_key""",
-        {"start": start, "end": end, "over": over_days, **params},
+            ORDER BY cycle_time_hours DESC, issue_key LIMIT $limit""",
+        {"start": start, "end": end, "over": over_days, "limit": limit, **params},
     )
 
 
@@ -104,10 +110,13 @@ def stages(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return frame(con, "SELECT stage_index, stage, is_wait, is_active, source FROM dim_stage ORDER BY stage_index")
 
 
-def aging_wip(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, sle_weeks: int = 12) -> pl.DataFrame:
+def aging_wip(
+    con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, sle_weeks: int = 12, per_stage: int | None = None
+) -> pl.DataFrame:
     """Aging WIP: every flow item active at as_of with its stage, its age (as_of - cycle start)
     and time in its current stage in days, its team's SLE in days (see `team_sle`) and whether
-    its age is past it; by stage, oldest first."""
+    its age is past it; by stage, oldest first (the oldest `per_stage` of each stage), each row
+    with the counts of all active items (`active_items`) and of those past their SLE."""
     now = as_of(con)
     sle = team_sle(con, now, sle_weeks, filters)
     cond, params = filters.where("w")
@@ -137,11 +146,15 @@ def aging_wip(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS, sle
                w.age_hours / 24 AS age_days,
                greatest(0, epoch($now) - epoch(coalesce(s.in_stage_since, w.last_status_change_at))) / 86400
                    AS days_in_stage,
-               sle.hours / 24 AS sle_days, coalesce(w.age_hours >= sle.hours, false) AS past_sle
+               sle.hours / 24 AS sle_days, coalesce(w.age_hours >= sle.hours, false) AS past_sle,
+               count(*) OVER () AS active_items,
+               sum(CAST(coalesce(w.age_hours >= sle.hours, false) AS INTEGER)) OVER () AS past_sle_items
         FROM active w
         LEFT JOIN stage_now n USING (issue_id) LEFT JOIN since s USING (issue_id) LEFT JOIN sle USING (team)
+        QUALIFY $per_stage IS NULL
+             OR row_number() OVER (PARTITION BY n.stage_index ORDER BY w.age_hours DESC, w.issue_key) <= $per_stage
         ORDER BY n.stage_index NULLS LAST, w.age_hours DESC, w.issue_key""",
-        {"teams": list(sle), "hours": list(sle.values()), "now": now, **params},
+        {"teams": list(sle), "hours": list(sle.values()), "now": now, "per_stage": per_stage, **params},
     )
 
 
