@@ -169,3 +169,23 @@ def test_cumulative_flow_equals_counting_every_period_at_every_days_end(demo_db)
         ).fetchall()
         assert sorted(fast.select("day", "stage", "items").iter_rows()) == sorted(slow)
         assert len(slow) > 100
+
+
+def test_the_tab_lists_the_oldest_of_each_stage_and_counts_them_all(demo_db):
+    from warehouse.engine.db import open_warehouse
+
+    con, _ = open_warehouse(demo_db)
+    every = metrics.aging_wip(con)
+    some = metrics.aging_wip(con, per_stage=5)
+    wip = metrics.current_wip(con)["wip"]
+    assert every.height == wip and set(some["active_items"]) == {wip}
+    assert set(some["past_sle_items"]) == {int(every["past_sle"].sum())}
+    for stage, rows in some.group_by("stage"):
+        oldest = every.filter(every["stage"] == stage[0]).head(5)
+        assert rows["issue_key"].to_list() == oldest["issue_key"].to_list()
+    start, end = metrics.reporting_window(con, 12)
+    p85 = metrics.cycle_time_scatter(con, start, end)["lines"][85]
+    slow = metrics.slowest_delivered(con, start, end, p85, limit=3)
+    everything = metrics.slowest_delivered(con, start, end, p85)
+    assert slow["issue_key"].to_list() == everything["issue_key"].head(3).to_list()
+    assert set(slow["items"]) == {everything.height}
