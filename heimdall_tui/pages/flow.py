@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from datetime import date
 
+import polars as pl
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -212,15 +213,21 @@ class FlowPage(PanelPage):
     def _aging(self, view: views.Flow) -> None:
         aging = view.aging
         names = view.stages["stage"].to_list()
+        names += sorted(set(aging["stage"]) - set(names))  # "(no stage)": statuses no stage lists
         position = {name: i + 1 for i, name in enumerate(names)}
         lines = view.scatter["lines"]
+        # Items of a stage fan out across its column (by their rank there) instead of stacking
+        # on one line, so each stays visible: the chart reads like ActionableAgile's.
+        spread = aging.with_columns(
+            x=pl.col("stage").replace_strict(position, return_dtype=pl.Float64)
+            + ((pl.int_range(pl.len()).over("stage") % 9) - 4) * 0.07
+        )
 
         def draw(plt):
             for past, marker, color in ((False, "dot", "cyan"), (True, "x", "red")):
-                part = aging.filter(aging["past_sle"] == past)
+                part = spread.filter(pl.col("past_sle") == past)
                 if part.height:
-                    xs = [position.get(s, len(names) + 1) for s in part["stage"]]
-                    plt.scatter(xs, part["age_days"].to_list(), marker=marker, color=color)
+                    plt.scatter(part["x"].to_list(), part["age_days"].to_list(), marker=marker, color=color)
             for level, value in lines.items():
                 if value is not None:
                     plt.hline(value, LEVEL_STYLES[level])
