@@ -18,7 +18,7 @@ from textual.widgets import Input, Static
 from heimdall_tui import keymap, views
 from heimdall_tui.pages.base import PanelPage
 from heimdall_tui.report import forecast_lines
-from heimdall_tui.widgets import COLORS, MARKERS, BarList, Chart, IssueTable, x_labels, y_axis
+from heimdall_tui.widgets import BarList, Chart, IssueTable, draw_stacked, x_labels, y_axis
 from heimdall_tui.widgets.format import tone
 
 LEVEL_STYLES = {50: "green", 70: "yellow", 85: "magenta", 95: "red"}
@@ -264,30 +264,13 @@ class FlowPage(PanelPage):
     def _cfd(self, view: views.Flow) -> None:
         rates = view.rates
 
-        def draw(plt):
-            xs = list(range(1, len(view.days) + 1))
-            totals = [0] * len(xs)
-            stacked = []
-            for stage, values in reversed(list(view.cfd.items())):  # done at the bottom
-                totals = [a + b for a, b in zip(totals, values, strict=True)]
-                stacked.append((stage, totals))
-            for i, (stage, values) in reversed(list(enumerate(stacked))):
-                plt.plot(
-                    xs,
-                    values,
-                    label=stage[:14],
-                    fillx=True,
-                    marker=MARKERS[i % len(MARKERS)],
-                    color=COLORS[i % len(COLORS)],
-                )
-            x_labels(plt, view.days)
-            y_axis(plt, totals, "items")
-
         chart = self.query_one("#flow-cfd", Chart)
         chart.chart_title = (
             f"Cumulative flow by stage: in {rates['arrival_per_day']:.1f}/d, out {rates['departure_per_day']:.1f}/d"
         )
-        chart.draw(draw)
+        # done at the bottom: the stages stacked in reverse board order
+        bands = {stage[:14]: values for stage, values in reversed(list(view.cfd.items()))}
+        chart.draw(draw_stacked(bands, view.days, "items"))
 
     def _tables(self, view: views.Flow) -> None:
         teams = self.query_one("#flow-teams", IssueTable)

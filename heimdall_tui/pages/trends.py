@@ -8,11 +8,10 @@ from textual.containers import Grid
 from heimdall_tui import views
 from heimdall_tui.pages.base import PanelPage
 from heimdall_tui.widgets import (
-    COLORS,
-    MARKERS,
     BarList,
     Chart,
     IssueTable,
+    draw_stacked,
     x_labels,
     y_axis,
 )
@@ -64,25 +63,6 @@ class TrendsPage(PanelPage):
             note=f"issues done {view.window_label}",
         )
 
-        def cfd(plt):
-            xs = list(range(1, len(view.days) + 1))
-            totals = [0] * len(xs)
-            stacked = []
-            for state, values in view.flow.items():
-                totals = [a + b for a, b in zip(totals, values)]
-                stacked.append((state, totals))
-            for i, (state, values) in reversed(list(enumerate(stacked))):
-                plt.plot(
-                    xs,
-                    values,
-                    label=state_label(state),
-                    fillx=True,
-                    marker=MARKERS[i % len(MARKERS)],
-                    color=COLORS[i % len(COLORS)],
-                )
-            x_labels(plt, view.days)
-            y_axis(plt, totals, "issues")
-
         def wip(plt):
             if view.days:
                 plt.plot(list(range(1, len(view.days) + 1)), view.wip, marker="braille", color="cyan")
@@ -90,7 +70,9 @@ class TrendsPage(PanelPage):
             y_axis(plt, view.wip, "active issues")
 
         self.query_one("#trend-box", Chart).draw(box)
-        self.query_one("#trend-cfd", Chart).draw(cfd)
+        self.query_one("#trend-cfd", Chart).draw(
+            draw_stacked({state_label(state): values for state, values in view.flow.items()}, view.days, "issues")
+        )
         self.query_one("#trend-wip", Chart).draw(wip)
         sprints = self.query_one("#trend-sprints", IssueTable)
         sprints.border_title = f"Finished sprints: the last {views.SPRINTS_PER_TEAM} per team, committed vs done"

@@ -6,6 +6,7 @@ from heimdall_tui.widgets.charts import (
     BarList,
     Chart,
     draw_lines,
+    draw_stacked,
     x_labels,
     y_axis,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "KeyBar",
     "KpiCard",
     "draw_lines",
+    "draw_stacked",
     "x_labels",
     "y_axis",
 ]

@@ -92,6 +92,27 @@ def draw_lines(
     return draw
 
 
+def draw_stacked(bands: dict[str, list[int]], labels: list[str], ylabel: str) -> Callable:
+    """Bands stacked bottom-up in the order given (a cumulative flow diagram): each band is
+    filled down to the one below it, with its own marker and colour."""
+
+    def draw(plt):
+        xs = list(range(1, len(labels) + 1))
+        totals = [0] * len(xs)
+        stacked = []
+        for name, values in bands.items():
+            totals = [a + b for a, b in zip(totals, values, strict=True)]
+            stacked.append((name, totals))
+        for i, (name, values) in reversed(list(enumerate(stacked))):  # the top band first: fills stay visible
+            plt.plot(
+                xs, values, label=name, fillx=True, marker=MARKERS[i % len(MARKERS)], color=COLORS[i % len(COLORS)]
+            )
+        x_labels(plt, labels)
+        y_axis(plt, totals, ylabel)
+
+    return draw
+
+
 class BarList(Static):
     """Horizontal bars, one category a line: `label ███▒▒░ total (parts)`.
 
