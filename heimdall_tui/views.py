@@ -96,14 +96,17 @@ _SIGNALS: dict[tuple, list[risks.Signal]] = {}
 _SIGNALS_LOCK = threading.Lock()
 
 
-def signals(con: duckdb.DuckDBPyConnection, end: datetime, filters: Filters) -> list[risks.Signal]:
+def signals(
+    con: duckdb.DuckDBPyConnection, end: datetime, filters: Filters, active: pl.DataFrame | None = None
+) -> list[risks.Signal]:
     """risks.evaluate, once per warehouse build, week end and filters: the executive verdict
-    and the risk tab share it (it is the costliest query work of either)."""
+    and the risk tab share it (it is the costliest query work of either). `active`: the work
+    in progress at `end`, when the caller has it."""
     key = (metrics.built_at(con), end, filters)
     with _SIGNALS_LOCK:
         if key in _SIGNALS:
             return _SIGNALS[key]
-    found = risks.evaluate(con, end, filters)
+    found = risks.evaluate(con, end, filters, active=active)
     with _SIGNALS_LOCK:
         if len(_SIGNALS) > 32:
             _SIGNALS.clear()
@@ -114,9 +117,10 @@ def signals(con: duckdb.DuckDBPyConnection, end: datetime, filters: Filters) -> 
 def executive(con: duckdb.DuckDBPyConnection, scope: Scope) -> Executive:
     start, end = scope.window(con)
     filters = scope.filters
-    head = headline(con, end, filters)
+    active = metrics.work_item_age(con, filters, at=end)
+    head = headline(con, end, filters, active)
     rows = head.rows
-    verdict = summary(con, filters, head, signals(con, end, filters))
+    verdict = summary(con, filters, head, signals(con, end, filters, active))
     dropped = rows["discarded"]["this_week"]
 
     def card(label: str, key: str, unit: str, digits: int, higher_is_better: bool = False, aside: str = "") -> Kpi:

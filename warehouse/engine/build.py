@@ -51,7 +51,10 @@ def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = No
         if callable(m.build):
             m.build(con)
         else:
-            con.execute(f"CREATE {'VIEW' if m.materialized == 'view' else 'TABLE'} {m.name} AS {m.build}")
+            select = f"SELECT * FROM ({m.build}) ORDER BY {m.order_by}" if m.order_by else m.build
+            con.execute(f"CREATE {'VIEW' if m.materialized == 'view' else 'TABLE'} {m.name} AS {select}")
+        for column in m.indexes:
+            con.execute(f"CREATE INDEX {m.name}_{column} ON {m.name} ({column})")
     progress("built", len(ordered), len(ordered))
 
 

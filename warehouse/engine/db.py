@@ -11,7 +11,8 @@ from warehouse.errors import HeimdallError
 
 # 2: resolutions, issue hierarchy, status ids and categories (raw_statuses), meta.notes
 # 3: board columns (raw_board_columns), stages (dim_stage, stage on periods), SLEs (dim_sle)
-SCHEMA_VERSION = 3
+# 4: facts stored in the order screens read them, issue keys indexed, the delivery mart
+SCHEMA_VERSION = 4
 
 
 def default_db_path() -> Path:

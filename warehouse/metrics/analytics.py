@@ -11,9 +11,9 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from warehouse.metrics.filters import NO_FILTERS, Filters, frame, over_delivered
+from warehouse.metrics.filters import NO_FILTERS, Filters, frame, issue_id, over_delivered
 from warehouse.metrics.flow import WITH_CYCLE_TIME, team_sle
-from warehouse.metrics.window import as_of
+from warehouse.metrics.window import as_of, period_end
 from warehouse.semantics.rules import ACTIVE, within
 
 SCATTER_LEVELS = (50, 70, 85, 95)
@@ -118,7 +118,7 @@ def aging_wip(
     its age is past it; by stage, oldest first (the oldest `per_stage` of each stage), each row
     with the counts of all active items (`active_items`) and of those past their SLE."""
     now = as_of(con)
-    sle = team_sle(con, now, sle_weeks, filters)
+    sle = team_sle(con, period_end(con), sle_weeks, filters)
     cond, params = filters.where("w")
     return frame(
         con,
@@ -275,14 +275,14 @@ _EFFICIENCY = """
     ),
     waits AS (
         SELECT i.issue_id, greatest(p.entered_at, i.lo) AS s, least(coalesce(p.exited_at, i.hi), i.hi) AS e
-        FROM items i JOIN fct_status_periods p USING (issue_id) JOIN dim_stage d USING (stage_index)
+        FROM items i JOIN {periods} p USING (issue_id) JOIN dim_stage d USING (stage_index)
         WHERE d.is_wait AND least(coalesce(p.exited_at, i.hi), i.hi) > greatest(p.entered_at, i.lo)
     ),
     wait_hours AS (SELECT issue_id, sum(epoch(e) - epoch(s)) / 3600 AS hours FROM waits GROUP BY issue_id),
     both_hours AS (
         SELECT w.issue_id,
                sum(epoch(least(w.e, b.blocked_until)) - epoch(greatest(w.s, b.blocked_from))) / 3600 AS hours
-        FROM waits w JOIN fct_blocked_intervals b USING (issue_id)
+        FROM waits w JOIN {blocked} b USING (issue_id)
         WHERE b.blocked_from < w.e AND b.blocked_until > w.s
         GROUP BY w.issue_id
     ),
@@ -307,7 +307,9 @@ def flow_efficiency(
     in the stages the workflow marks as waiting, counted once; per team (total work over total
     cycle time) or per item."""
     cond, params = filters.where("l")
-    sql = _EFFICIENCY.format(where=f"{within('l.delivered_at')} AND {cond}")
+    sql = _EFFICIENCY.format(
+        where=f"{within('l.delivered_at')} AND {cond}", periods="fct_status_periods", blocked="fct_blocked_intervals"
+    )
     select = (
         "SELECT issue_key, team, cycle_hours, wait_hours, 100.0 * work_hours / cycle_hours AS efficiency_pct "
         "FROM efficiency ORDER BY efficiency_pct, issue_key"
@@ -321,6 +323,13 @@ def flow_efficiency(
 def issue_flow_efficiency(con: duckdb.DuckDBPyConnection, key: str) -> float | None:
     """Flow efficiency of one issue (see `flow_efficiency`): work time / cycle time in %, for a
     delivered issue; None before it is done."""
-    sql = _EFFICIENCY.format(where="l.issue_key = $key")
-    rows = con.execute(f"WITH {sql} SELECT 100.0 * work_hours / cycle_hours FROM efficiency", {"key": key}).fetchall()
+    # the issue's own rows, found by id (an index probe), not by a join over every issue's
+    one = "(SELECT * FROM {} WHERE issue_id = $id)"
+    sql = _EFFICIENCY.format(
+        where="l.issue_id = $id", periods=one.format("fct_status_periods"), blocked=one.format("fct_blocked_intervals")
+    )
+    found = issue_id(con, key)
+    if found is None:
+        return None
+    rows = con.execute(f"WITH {sql} SELECT 100.0 * work_hours / cycle_hours FROM efficiency", {"id": found}).fetchall()
     return rows[0][0] if rows else None

@@ -8,8 +8,8 @@ from typing import TypedDict
 import duckdb
 import polars as pl
 
-from warehouse.metrics.filters import NO_FILTERS, Filters, frame, over_delivered
-from warehouse.metrics.flow import WITH_CYCLE_TIME
+from warehouse.metrics.delivery import period_stats
+from warehouse.metrics.filters import NO_FILTERS, Filters, frame
 from warehouse.semantics.rules import within
 
 
@@ -27,9 +27,8 @@ def blocked_time(
     the sum of cycle-time hours, as a percentage. Blocked hours are the union of blocker
     windows and blocked-status periods inside each issue's cycle, so overlaps count once
     and the share never exceeds 100%. None when no cycle time was completed."""
-    n, blocked, cycle = over_delivered(
-        con, "count(*), sum(blocked_hours), sum(cycle_time_hours)", start, end, filters, WITH_CYCLE_TIME
-    )[0]
+    figures = period_stats(con, start, end, filters)
+    n, blocked, cycle = figures["with_cycle"], figures["blocked_hours"], figures["cycle_hours"]
     share = 100.0 * blocked / cycle if cycle else None
     return {"n": n, "blocked_hours": blocked or 0.0, "cycle_hours": cycle or 0.0, "share_pct": share}
 
@@ -39,10 +38,9 @@ def blocks_started(
 ) -> int:
     """Blocks started: blocked episodes (merged blocker windows and blocked-status periods,
     inside the cycle) that began in [start, end)."""
-    cond, params = filters.where("l")
+    cond, params = filters.where()
     return con.execute(
-        f"SELECT count(*) FROM fct_blocked_intervals b JOIN fct_issue_lifecycle l USING (issue_id) "
-        f"WHERE {within('b.blocked_from')} AND {cond}",
+        f"SELECT count(*) FROM fct_blocked_intervals WHERE {within('blocked_from')} AND {cond}",
         {"start": start, "end": end, **params},
     ).fetchall()[0][0]
 

@@ -101,7 +101,7 @@ def dimensions(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
         column: [
             r[0]
             for r in con.execute(
-                f"SELECT DISTINCT {column} FROM fct_issue_lifecycle WHERE {column} IS NOT NULL ORDER BY 1"
+                f"SELECT DISTINCT {column} FROM dim_scope WHERE {column} IS NOT NULL ORDER BY 1"
             ).fetchall()
         ]
         for column, _ in DIMENSIONS
@@ -123,10 +123,7 @@ def teams(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -> list
     """The teams with flow items under the filters, by name."""
     cond, params = filters.where()
     return [
-        r[0]
-        for r in con.execute(
-            f"SELECT DISTINCT team FROM fct_issue_lifecycle WHERE {cond} ORDER BY 1", params
-        ).fetchall()
+        r[0] for r in con.execute(f"SELECT DISTINCT team FROM dim_scope WHERE {cond} ORDER BY 1", params).fetchall()
     ]
 
 
@@ -136,8 +133,8 @@ def issue_keys(con: duckdb.DuckDBPyConnection, prefix: str, limit: int = 10) -> 
     return [
         r[0]
         for r in con.execute(
-            "SELECT issue_key FROM fct_issue_lifecycle WHERE starts_with(upper(issue_key), upper($prefix)) "
-            "ORDER BY length(issue_key), issue_key LIMIT $limit",
+            "SELECT issue_key FROM dim_issue_key WHERE starts_with(key_upper, upper($prefix)) "
+            "ORDER BY key_length, issue_key LIMIT $limit",
             {"prefix": prefix, "limit": int(limit)},
         ).fetchall()
     ]
@@ -146,8 +143,16 @@ def issue_keys(con: duckdb.DuckDBPyConnection, prefix: str, limit: int = 10) -> 
 def find_issue(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
     """The issue key equal to `key` ignoring case (surrounding blanks dropped), or None."""
     rows = con.execute(
-        "SELECT issue_key FROM fct_issue_lifecycle WHERE upper(issue_key) = upper(trim($key)) "
-        "ORDER BY issue_key LIMIT 1",
+        "SELECT issue_key FROM dim_issue_key WHERE key_upper = upper(trim($key)) ORDER BY issue_key LIMIT 1",
         {"key": key},
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def issue_id(con: duckdb.DuckDBPyConnection, issue_key: str) -> int | None:
+    """The id of the issue with this exact key, or None. A probe of the key's index: the
+    issue's other facts are then read by id, from the row groups that hold it."""
+    rows = con.execute(
+        "SELECT issue_id FROM dim_issue_key WHERE key_upper = upper($key) AND issue_key = $key", {"key": issue_key}
     ).fetchall()
     return rows[0][0] if rows else None

@@ -8,7 +8,9 @@ from typing import TypedDict
 import duckdb
 import polars as pl
 
-from warehouse.metrics.filters import NO_FILTERS, Filters, frame, over_delivered
+from warehouse.metrics.delivery import empty, period_stats, quantile, stats, team_stats
+from warehouse.metrics.filters import NO_FILTERS, Filters, frame, teams
+from warehouse.semantics.calendar import monday_weeks
 from warehouse.semantics.rules import within
 
 PERCENTILES = (0.50, 0.75, 0.85, 0.95)
@@ -47,7 +49,7 @@ def throughput(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, f
     entry into done, counted only for issues still done at as_of (a reopened issue that is
     open again is not done). Flow items are standard issues: sub-tasks and epics are left
     out unless the workflow file includes them."""
-    return over_delivered(con, "count(*)", start, end, filters)[0][0]
+    return period_stats(con, start, end, filters)["delivered"]
 
 
 def discarded(
@@ -57,20 +59,15 @@ def discarded(
     discarded by their resolution (Won't Do, Won't Fix, Duplicate, Cannot Reproduce, Rejected,
     Out of Date, Obsolete, Invalid, Incomplete, Declined, or the workflow file's list) rather
     than delivered, as a count and a percentage of all done. None when nothing was done."""
-    cond, params = filters.where()
-    done, dropped = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE outcome = 'discarded') FROM fct_issue_lifecycle "
-        f"WHERE {within('done_at')} AND {cond}",
-        {"start": start, "end": end, **params},
-    ).fetchall()[0]
+    figures = period_stats(con, start, end, filters)
+    done, dropped = figures["done"], figures["discarded"]
     return {"done": done, "discarded": dropped, "rate_pct": 100.0 * dropped / done if done else None}
 
 
 def _percentiles(con, column: str, start: datetime, end: datetime, filters: Filters) -> Percentiles:
-    quantiles = ", ".join(f"quantile_cont({column}, {p})" for p in PERCENTILES)
-    row = over_delivered(con, f"count({column}), {quantiles}", start, end, filters, f"{column} IS NOT NULL")[0]
-    n, p50, p75, p85, p95 = row
-    return {"n": n, "p50": p50, "p75": p75, "p85": p85, "p95": p95}
+    figures = period_stats(con, start, end, filters)
+    p50, p75, p85, p95 = (quantile(figures, column, p) for p in PERCENTILES)
+    return {"n": figures[f"with_{column}"], "p50": p50, "p75": p75, "p85": p85, "p95": p95}
 
 
 def cycle_time_percentiles(
@@ -81,7 +78,7 @@ def cycle_time_percentiles(
     that skipped in progress still counts. Reported as continuous percentiles P50 (median),
     P75, P85, P95 with n, the number of issues; issues done without ever being active have
     no cycle time. None when nothing qualifies."""
-    return _percentiles(con, "cycle_time_hours", start, end, filters)
+    return _percentiles(con, "cycle", start, end, filters)
 
 
 def lead_time_percentiles(
@@ -89,7 +86,7 @@ def lead_time_percentiles(
 ) -> Percentiles:
     """Lead time: done_at - created_at, in hours, for items delivered in [start, end): what the
     requester waits, queue included. Continuous percentiles P50/P75/P85/P95 with n."""
-    return _percentiles(con, "lead_time_hours", start, end, filters)
+    return _percentiles(con, "lead", start, end, filters)
 
 
 def cycle_time_summary(
@@ -99,15 +96,8 @@ def cycle_time_summary(
     cycle time in days (Little's law's W) and the sample standard deviation of the natural
     log of cycle time in hours (each under 0.1 h taken as 0.1 h), how widely cycle times
     spread; None where too few items."""
-    n, mean_days, log_spread = over_delivered(
-        con,
-        "count(*), avg(cycle_time_hours) / 24, stddev_samp(ln(greatest(cycle_time_hours, 0.1)))",
-        start,
-        end,
-        filters,
-        WITH_CYCLE_TIME,
-    )[0]
-    return {"n": n, "mean_days": mean_days, "log_spread": log_spread}
+    figures = period_stats(con, start, end, filters)
+    return {"n": figures["with_cycle"], "mean_days": figures["mean_cycle_days"], "log_spread": figures["log_spread"]}
 
 
 def cycle_time_distribution(
@@ -115,17 +105,14 @@ def cycle_time_distribution(
 ) -> pl.DataFrame:
     """Cycle time distribution: per team, over items delivered in [start, end), the P5, P25,
     P50, P75 and P95 cycle time in hours (a box plot's whiskers, box and median) and n."""
-    quantiles = ", ".join(f"quantile_cont(cycle_time_hours, {p / 100}) AS p{p}" for p in (5, 25, 50, 75, 95))
-    cond, params = filters.where()
-    return frame(
-        con,
-        f"""
-        SELECT team, count(*) AS n, {quantiles}
-        FROM fct_issue_lifecycle
-        WHERE {within("delivered_at")} AND {WITH_CYCLE_TIME} AND {cond}
-        GROUP BY team ORDER BY team""",
-        {"start": start, "end": end, **params},
-    )
+    box = (5, 25, 50, 75, 95)
+    rows = [
+        (team, figures["with_cycle"], *(quantile(figures, "cycle", p / 100) for p in box))
+        for team, figures in team_stats(con, start, end, filters).items()
+        if figures["with_cycle"]
+    ]
+    schema = {"team": pl.String, "n": pl.Int64, **{f"p{p}": pl.Float64 for p in box}}
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def team_sle(
@@ -136,20 +123,14 @@ def team_sle(
     else the P85 cycle time of the items the team delivered in the `weeks` weeks before `end`
     (85% of its recent work took at most that long). An active item older than its team's SLE
     is past it."""
-    computed = dict(
-        over_delivered(
-            con,
-            "team, quantile_cont(cycle_time_hours, 0.85)",
-            end - timedelta(weeks=weeks),
-            end,
-            filters,
-            WITH_CYCLE_TIME,
-            group_by="team",
-        )
-    )
+    computed = {
+        team: quantile(figures, "cycle", 0.85)
+        for team, figures in team_stats(con, end - timedelta(weeks=weeks), end, filters).items()
+        if figures["with_cycle"]
+    }
     cond, params = filters.where()
     configured = con.execute(
-        f"SELECT team, days * 24 FROM dim_sle WHERE team IN (SELECT team FROM fct_issue_lifecycle WHERE {cond})",
+        f"SELECT team, days * 24 FROM dim_sle WHERE team IN (SELECT team FROM dim_scope WHERE {cond})",
         params,
     ).fetchall()
     return {**computed, **dict(configured)}
@@ -185,7 +166,8 @@ def rework_rate(
     """Rework rate: the share of items delivered in [start, end) that were ever reopened
     (moved out of done into a non-done state before their final done; an admin's workflow
     migration is not a reopen), as a percentage. None when nothing was delivered."""
-    done, reopened = over_delivered(con, "count(*), count(*) FILTER (WHERE reopen_count > 0)", start, end, filters)[0]
+    figures = period_stats(con, start, end, filters)
+    done, reopened = figures["delivered"], figures["reopened"]
     return {"done": done, "reopened": reopened, "rate_pct": 100.0 * reopened / done if done else None}
 
 
@@ -195,31 +177,23 @@ def weekly_flow(
     """Weekly flow: per Monday-based ISO week overlapping [start, end) (and per team when
     asked), throughput (items delivered that week) and the median and P85 cycle time of those
     items; weeks without work are zero-filled."""
-    cond, params = filters.where()
-    team_col = "team," if by_team else ""
-    teams = f"CROSS JOIN (SELECT DISTINCT team FROM fct_issue_lifecycle WHERE {cond}) t" if by_team else ""
-    return frame(
-        con,
-        f"""
-        WITH weeks AS (
-            SELECT w AS week_start FROM range(date_trunc('week', CAST($start AS TIMESTAMPTZ)),
-                                              CAST($end AS TIMESTAMPTZ), INTERVAL 7 DAY) r(w)
-        ),
-        done AS (
-            SELECT date_trunc('week', delivered_at) AS week_start, {team_col} count(*) AS throughput,
-                   quantile_cont(cycle_time_hours, 0.5) AS median_cycle_time_hours,
-                   quantile_cont(cycle_time_hours, 0.85) AS p85_cycle_time_hours
-            FROM fct_issue_lifecycle
-            WHERE {within("delivered_at", "date_trunc('week', CAST($start AS TIMESTAMPTZ))")} AND {cond}
-            GROUP BY ALL
-        )
-        SELECT CAST(w.week_start AS DATE) AS week_start, {"t.team," if by_team else ""}
-               coalesce(d.throughput, 0) AS throughput, d.median_cycle_time_hours, d.p85_cycle_time_hours
-        FROM weeks w {teams}
-        LEFT JOIN done d ON d.week_start = w.week_start {"AND d.team = t.team" if by_team else ""}
-        ORDER BY 1 {", 2" if by_team else ""}""",
-        {"start": start, "end": end, **params},
-    )
+    weeks = monday_weeks(start, end)
+    found = stats(con, weeks, filters, by_team)
+    names = teams(con, filters) if by_team else [None]
+    rows = []
+    for monday, sunday in weeks:
+        for team in names:
+            figures = found.get((monday, sunday, team), empty())
+            cycle = [quantile(figures, "cycle", p) for p in (0.5, 0.85)]
+            rows.append((monday.date(), *([team] if by_team else []), figures["delivered"], *cycle))
+    schema = {
+        "week_start": pl.Date,
+        **({"team": pl.String} if by_team else {}),
+        "throughput": pl.Int64,
+        "median_cycle_time_hours": pl.Float64,
+        "p85_cycle_time_hours": pl.Float64,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def time_in_status(

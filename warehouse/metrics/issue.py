@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from warehouse.metrics.filters import NO_FILTERS, Filters, frame
+from warehouse.metrics.filters import NO_FILTERS, Filters, frame, issue_id
 
 
 def issue_snapshot(con: duckdb.DuckDBPyConnection, issue_key: str) -> dict | None:
@@ -17,9 +17,9 @@ def issue_snapshot(con: duckdb.DuckDBPyConnection, issue_key: str) -> dict | Non
         "SELECT issue_key, team, project_key, issue_type, priority, summary, assignee, created_at, current_status, "
         "current_raw_status, first_in_progress_at, done_at, cycle_time_hours, lead_time_hours, age_hours, "
         "blocked_hours, reopen_count, resolution, outcome, is_subtask, is_epic, is_flow_item, "
-        "(SELECT max_by(stage, period_index) FROM fct_status_periods p WHERE p.issue_id = l.issue_id) AS stage "
-        "FROM fct_issue_lifecycle l WHERE issue_key = ?",
-        [issue_key],
+        "(SELECT max_by(stage, period_index) FROM fct_status_periods p WHERE p.issue_id = $id) AS stage "
+        "FROM fct_issue_lifecycle l WHERE issue_id = $id",
+        {"id": issue_id(con, issue_key)},
     )
     rows = cur.fetchall()
     return dict(zip([d[0] for d in cur.description], rows[0])) if rows else None
@@ -35,11 +35,11 @@ def issue_timeline(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFra
         SELECT p.period_index, p.entered_at, lag(p.raw_status) OVER (ORDER BY p.period_index) AS from_status,
                p.raw_status AS to_status, p.canonical_status, p.hours, p.is_reopen, p.is_backward,
                m.is_drifted, m.mapped_by
-        FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
+        FROM fct_status_periods p
         LEFT JOIN stg_status_map m ON m.team = p.team AND m.raw_status = p.raw_status
              AND m.status_id IS NOT DISTINCT FROM p.raw_status_id
-        WHERE l.issue_key = ? ORDER BY p.period_index""",
-        [issue_key],
+        WHERE p.issue_id = $id ORDER BY p.period_index""",
+        {"id": issue_id(con, issue_key)},
     )
 
 
@@ -50,9 +50,8 @@ def issue_time_in_status(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.D
         con,
         """
         SELECT p.canonical_status, sum(p.hours) AS hours
-        FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
-        WHERE l.issue_key = ? GROUP BY 1 ORDER BY hours DESC""",
-        [issue_key],
+        FROM fct_status_periods p WHERE p.issue_id = $id GROUP BY 1 ORDER BY hours DESC""",
+        {"id": issue_id(con, issue_key)},
     )
 
 
@@ -64,9 +63,8 @@ def issue_blockers(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFra
         """
         SELECT b.reason, b.blocked_start, b.blocked_end, b.logged_at, b.is_open, b.is_late_logged, b.is_valid,
                (epoch(coalesce(b.blocked_end, m.as_of)) - epoch(b.blocked_start)) / 3600.0 AS hours
-        FROM stg_blockers b JOIN fct_issue_lifecycle l USING (issue_id), meta m
-        WHERE l.issue_key = ? ORDER BY b.blocked_start""",
-        [issue_key],
+        FROM stg_blockers b, meta m WHERE b.issue_id = $id ORDER BY b.blocked_start""",
+        {"id": issue_id(con, issue_key)},
     )
 
 
@@ -80,9 +78,9 @@ def issue_sprints(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFram
         SELECT s.sprint_name, s.start_at, s.end_at, s.state, x.added_at, x.removed_at,
                x.added_at > s.start_at AS added_mid_sprint,
                x.removed_at IS NOT NULL AND x.removed_at < s.end_at AS removed
-        FROM stg_issue_sprint x JOIN stg_sprints s USING (sprint_id) JOIN fct_issue_lifecycle l USING (issue_id)
-        WHERE l.issue_key = ? ORDER BY s.start_at""",
-        [issue_key],
+        FROM stg_issue_sprint x JOIN stg_sprints s USING (sprint_id)
+        WHERE x.issue_id = $id ORDER BY s.start_at""",
+        {"id": issue_id(con, issue_key)},
     )
 
 
@@ -93,7 +91,7 @@ def issue_relations(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFr
     return frame(
         con,
         """
-        WITH me AS (SELECT issue_id, parent_issue_id, parent_key FROM fct_issue_lifecycle WHERE issue_key = $key)
+        WITH me AS (SELECT issue_id, parent_issue_id, parent_key FROM fct_issue_lifecycle WHERE issue_id = $id)
         SELECT 'parent' AS relation, coalesce(p.issue_key, me.parent_key) AS issue_key, p.issue_type,
                p.current_status, p.outcome, p.summary
         FROM me LEFT JOIN fct_issue_lifecycle p ON p.issue_id = me.parent_issue_id
@@ -103,7 +101,7 @@ def issue_relations(con: duckdb.DuckDBPyConnection, issue_key: str) -> pl.DataFr
                c.current_status, c.outcome, c.summary
         FROM fct_issue_lifecycle c JOIN me ON c.parent_issue_id = me.issue_id
         ORDER BY relation DESC, issue_key""",
-        {"key": issue_key},
+        {"id": issue_id(con, issue_key)},
     )
 
 
@@ -113,8 +111,8 @@ def recent_issues(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS,
     return frame(
         con,
         f"""
-        SELECT issue_key, team, current_status, coalesce(last_status_change_at, created_at) AS touched_at, summary
-        FROM fct_issue_lifecycle WHERE {cond}
+        SELECT issue_key, team, canonical_status AS current_status, last_status_change_at AS touched_at, summary
+        FROM fct_wip_current WHERE {cond}
         ORDER BY touched_at DESC, issue_key LIMIT {int(limit)}""",
         params,
     )

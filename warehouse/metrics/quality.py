@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from warehouse.metrics.filters import issue_id as find_id
 from warehouse.semantics.rules import LATE_LOG_HOURS
 
 
@@ -12,11 +13,10 @@ def issue_data_quality(con: duckdb.DuckDBPyConnection, issue_key: str) -> list[s
     unmapped status names, done without ever being active, a missing assignee or estimate,
     blocker windows logged late or ending before they start, transitions dropped as exact
     duplicates, and what the source noted (an incomplete Jira changelog)."""
-    found = con.execute("SELECT issue_id FROM fct_issue_lifecycle WHERE issue_key = ?", [issue_key]).fetchall()
-    if not found:
-        return []
     # a constant issue id lets DuckDB push the filter into the de-duplicating staging view
-    issue_id = found[0][0]
+    issue_id = find_id(con, issue_key)
+    if issue_id is None:
+        return []
     facts = con.execute(
         """
         SELECT l.data_quality, l.assignee IS NULL, i.estimate_points IS NULL, l.done_without_in_progress,
@@ -31,11 +31,11 @@ def issue_data_quality(con: duckdb.DuckDBPyConnection, issue_key: str) -> list[s
     names = con.execute(
         """
         SELECT DISTINCT m.raw_status, m.clean_status, m.canonical_status, m.is_drifted
-        FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
+        FROM fct_status_periods p
         JOIN stg_status_map m ON m.team = p.team AND m.raw_status = p.raw_status
              AND m.status_id IS NOT DISTINCT FROM p.raw_status_id
-        WHERE l.issue_key = ? AND (m.is_drifted OR m.canonical_status = 'unknown') ORDER BY 1""",
-        [issue_key],
+        WHERE p.issue_id = $id AND (m.is_drifted OR m.canonical_status = 'unknown') ORDER BY 1""",
+        {"id": issue_id},
     ).fetchall()
     notes = [
         f"status name {raw!r} is unmapped: counted as unknown, not as work"

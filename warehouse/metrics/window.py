@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import duckdb
+
+from warehouse.semantics.calendar import window_from
 
 
 def as_of(con: duckdb.DuckDBPyConnection) -> datetime:
@@ -32,12 +34,7 @@ def reporting_window(con: duckdb.DuckDBPyConnection, weeks: int | None) -> tuple
     start if later; weekly charts show those Monday-based weeks, the last one partial (it
     runs to as_of). `weeks=None` is all time: from the data start."""
     end = period_end(con)
-    first = data_start(con) or end
-    if weeks is None:
-        return first, end
-    back = (end - timedelta(weeks=weeks)).astimezone(UTC)
-    monday = datetime(back.year, back.month, back.day, tzinfo=UTC) - timedelta(days=back.weekday())
-    return max(first, monday), end
+    return window_from(end, data_start(con) or end, weeks)
 
 
 def built_at(con: duckdb.DuckDBPyConnection) -> datetime | None:

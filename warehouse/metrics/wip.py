@@ -9,7 +9,7 @@ import polars as pl
 
 from warehouse.metrics.filters import NO_FILTERS, Filters, frame
 from warehouse.metrics.flow import team_sle
-from warehouse.metrics.window import as_of
+from warehouse.metrics.window import as_of, period_end
 from warehouse.semantics.rules import (
     ACTIVE,
     active_at,
@@ -91,24 +91,52 @@ def work_item_age(
     every flow item active at t, oldest first, with its state and raw status at t, the hours
     since its last status change, and whether it is blocked at t (blocked status, or a
     blocker window open at t)."""
-    at = at or as_of(con)
-    cond, params = filters.where("l")
+    current = as_of(con)
+    at = at or current
+    # Nothing happens after as_of: from then on every issue is in its state at as_of, which
+    # fct_wip_current holds, so the answer needs the current WIP, not the whole history.
+    source = _age_now if current <= at <= period_end(con) else _age_then
+    return source(con, filters, at, limit)
+
+
+# The columns of work_item_age, over a relation `w` holding the state at $at.
+_AGE_COLUMNS = """
+    w.issue_id, w.issue_key, w.team, w.project_key, w.issue_type, w.priority, w.assignee,
+    w.canonical_status, w.raw_status, {blocked} AS is_blocked, w.first_in_progress_at,
+    (epoch($at) - epoch(w.first_in_progress_at)) / 3600.0 AS age_hours,
+    (epoch($at) - epoch({entered})) / 3600.0 AS time_in_status_hours"""
+
+
+def _age_now(con: duckdb.DuckDBPyConnection, filters: Filters, at: datetime, limit: int | None) -> pl.DataFrame:
+    cond, params = filters.where("w")
+    columns = _AGE_COLUMNS.format(blocked="w.operational_state = 'blocked'", entered="w.last_status_change_at")
     return frame(
         con,
         f"""
-        WITH open_blockers AS (SELECT DISTINCT issue_id FROM stg_blockers WHERE {blocker_open_at("$at")})
-        SELECT l.issue_id, l.issue_key, l.team, l.project_key, l.issue_type, l.priority, l.assignee,
-               p.canonical_status, p.raw_status,
-               p.canonical_status = 'blocked' OR o.issue_id IS NOT NULL AS is_blocked,
-               l.first_in_progress_at,
-               (epoch($at) - epoch(l.first_in_progress_at)) / 3600.0 AS age_hours,
-               (epoch($at) - epoch(p.entered_at)) / 3600.0 AS time_in_status_hours
-        FROM fct_status_periods p
-        JOIN fct_issue_lifecycle l USING (issue_id)
-        LEFT JOIN open_blockers o USING (issue_id)
-        WHERE {active_at("$at")} AND {cond}
-        ORDER BY age_hours DESC, l.issue_id
-        {f"LIMIT {int(limit)}" if limit else ""}""",
+        SELECT {columns} FROM fct_wip_current w
+        WHERE w.canonical_status IN {ACTIVE} AND {cond}
+        ORDER BY age_hours DESC, w.issue_id {f"LIMIT {int(limit)}" if limit else ""}""",
+        {"at": at, **params},
+    )
+
+
+def _age_then(con: duckdb.DuckDBPyConnection, filters: Filters, at: datetime, limit: int | None) -> pl.DataFrame:
+    cond, params = filters.where("l")
+    columns = _AGE_COLUMNS.format(
+        blocked="w.canonical_status = 'blocked' OR o.issue_id IS NOT NULL", entered="w.entered_at"
+    )
+    return frame(
+        con,
+        f"""
+        WITH open_blockers AS (SELECT DISTINCT issue_id FROM stg_blockers WHERE {blocker_open_at("$at")}),
+        w AS (
+            SELECT l.issue_id, l.issue_key, l.team, l.project_key, l.issue_type, l.priority, l.assignee,
+                   p.canonical_status, p.raw_status, l.first_in_progress_at, p.entered_at
+            FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
+            WHERE {active_at("$at")} AND {cond}
+        )
+        SELECT {columns} FROM w LEFT JOIN open_blockers o USING (issue_id)
+        ORDER BY age_hours DESC, w.issue_id {f"LIMIT {int(limit)}" if limit else ""}""",
         {"at": at, **params},
     )
 
@@ -177,7 +205,7 @@ def triage(
         raise ValueError(f"cannot sort triage by {order!r}")
     cond, params = filters.where("w")
     state_cond = "AND w.canonical_status = $state" if state else ""
-    sle = team_sle(con, as_of(con), sle_weeks, filters)
+    sle = team_sle(con, period_end(con), sle_weeks, filters)
     base = f"""
         WITH sle AS (SELECT unnest($sle_teams::VARCHAR[]) AS team, unnest($sle_hours::DOUBLE[]) AS hours),
         scored AS (

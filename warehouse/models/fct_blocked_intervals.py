@@ -5,11 +5,12 @@ from warehouse.semantics.rules import hours
 MODELS = (
     Model(
         name="fct_blocked_intervals",
-        depends_on=("int_lifecycle", "stg_blockers", "fct_status_periods", "meta"),
+        depends_on=("int_lifecycle", "stg_blockers", "fct_status_periods", "stg_issues", "meta"),
         description=(
             "Blocked time as disjoint intervals per issue: the union of blocker windows and "
             "blocked-status periods, clipped to [cycle start, done_at or as_of]; open windows "
-            "end at done_at or as_of. Overlaps are merged, never double-counted."
+            "end at done_at or as_of. Overlaps are merged, never double-counted. The issue's team, "
+            "project, type and is_flow_item come along, for filtering without a join."
         ),
         build=f"""
             WITH bounds AS (
@@ -41,11 +42,16 @@ MODELS = (
                                                    ROWS UNBOUNDED PRECEDING) AS island
                 FROM marked
             )
-            SELECT issue_id, CAST(island AS INTEGER) AS interval_index, min(s) AS blocked_from, max(e) AS blocked_until,
-                   {hours("max(e)", "min(s)")} AS hours,
-                   string_agg(DISTINCT source, '+' ORDER BY source) AS sources
-            FROM islands GROUP BY issue_id, island
+            SELECT x.*, i.team, i.project_key, i.issue_type, i.is_flow_item
+            FROM (
+                SELECT issue_id, CAST(island AS INTEGER) AS interval_index, min(s) AS blocked_from,
+                       max(e) AS blocked_until, {hours("max(e)", "min(s)")} AS hours,
+                       string_agg(DISTINCT source, '+' ORDER BY source) AS sources
+                FROM islands GROUP BY issue_id, island
+            ) x JOIN stg_issues i USING (issue_id)
         """,
+        # in order of start: the blocks started in a window are in its row groups
+        order_by="blocked_from, issue_id, interval_index",
         tests=(
             *not_null("fct_blocked_intervals", "issue_id", "blocked_from", "blocked_until"),
             unique("fct_blocked_intervals", "issue_id", "interval_index"),

@@ -50,6 +50,9 @@ MODELS = (
             LEFT JOIN blocked b USING (issue_id)
             LEFT JOIN blockers k USING (issue_id)
         """,
+        # Deliveries in done order: a window of them reads its own row groups only.
+        order_by="done_at NULLS LAST, issue_id",
+        indexes=("issue_id",),
         tests=(
             *not_null("fct_issue_lifecycle", "issue_id", "issue_key", "team", "current_status", "blocked_hours"),
             unique("fct_issue_lifecycle", "issue_id"),

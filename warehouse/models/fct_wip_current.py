@@ -20,6 +20,7 @@ MODELS = (
                 WHERE {blocker_open_at(AS_OF)}
             )
             SELECT l.issue_id, l.issue_key, l.team, l.project_key, l.issue_type, l.priority, l.assignee, l.is_flow_item,
+                   l.summary,
                    l.current_status AS canonical_status, l.current_raw_status AS raw_status,
                    coalesce(l.last_status_change_at, l.created_at) AS last_status_change_at,
                    CASE WHEN l.current_status = 'done' THEN 'done'
@@ -33,6 +34,9 @@ MODELS = (
                    l.blocked_hours, l.reopen_count
             FROM fct_issue_lifecycle l LEFT JOIN open_blockers o USING (issue_id)
         """,
+        # By state, then by last change: the active states' rows, and the most recently
+        # touched issues, lie in a few row groups.
+        order_by="canonical_status, last_status_change_at, issue_id",
         tests=(
             *not_null("fct_wip_current", "issue_id", "operational_state", "time_in_current_status_hours"),
             unique("fct_wip_current", "issue_id"),
