@@ -141,3 +141,13 @@ def test_the_screens_open_on_the_mart_without_scanning_deliveries(con, filters, 
         views.trends(con, scope)
         views.risk(con, scope)
     report.build_report(con, filters=filters)
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(team="FREYA"), Filters(project="VALHALLA", issue_type="Bug")])
+def test_open_work_from_the_current_state_equals_the_history(con, filters, monkeypatch):
+    now = metrics.open_work(con, filters)
+    assert now["todo"] > 0 and now["active"] > 0 or filters.issue_type == "Bug"
+    assert now["active"] == metrics.work_item_age(con, filters).height
+    monkeypatch.setattr(wip, "_current", lambda con, at: False)  # the history's answer
+    assert metrics.open_work(con, filters) == now
+    assert metrics.open_work(con, filters, at=metrics.period_end(con)) == now

@@ -61,16 +61,25 @@ def open_work(
 ) -> dict[str, int]:
     """Open work: at an instant t (as_of unless given), the flow items that exist and are not
     done - `todo` (the backlog: created, not started or sent back) and `active` (the WIP)."""
-    cond, params = filters.where_periods()
-    todo, active = con.execute(
-        f"""
-        SELECT count(*) FILTER (WHERE p.canonical_status = 'todo'),
-               count(*) FILTER (WHERE p.canonical_status IN {ACTIVE})
-        FROM {filters.periods()}
-        WHERE {holds_at("p.entered_at", "p.exited_at", "$t")} AND {cond}""",
-        {"t": at or as_of(con), **params},
-    ).fetchall()[0]
+    at = at or as_of(con)
+    count = "count(*) FILTER (WHERE {state} = 'todo'), count(*) FILTER (WHERE {state} IN {active})"
+    if _current(con, at):
+        cond, params = filters.where()
+        query = f"SELECT {count.format(state='canonical_status', active=ACTIVE)} FROM fct_wip_current WHERE {cond}"
+    else:
+        cond, params = filters.where_periods()
+        query = f"""
+            SELECT {count.format(state="p.canonical_status", active=ACTIVE)} FROM {filters.periods()}
+            WHERE {holds_at("p.entered_at", "p.exited_at", "$t")} AND {cond}"""
+        params = {"t": at, **params}
+    todo, active = con.execute(query, params).fetchall()[0]
     return {"todo": todo, "active": active}
+
+
+def _current(con: duckdb.DuckDBPyConnection, at: datetime) -> bool:
+    """Whether `at` is as_of or later (to the period end): nothing happens after as_of, so the
+    state then is every issue's state at as_of, which fct_wip_current holds."""
+    return as_of(con) <= at <= period_end(con)
 
 
 def issue_states(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -> dict[str, int]:
@@ -91,12 +100,8 @@ def work_item_age(
     every flow item active at t, oldest first, with its state and raw status at t, the hours
     since its last status change, and whether it is blocked at t (blocked status, or a
     blocker window open at t)."""
-    current = as_of(con)
-    at = at or current
-    # Nothing happens after as_of: from then on every issue is in its state at as_of, which
-    # fct_wip_current holds, so the answer needs the current WIP, not the whole history.
-    source = _age_now if current <= at <= period_end(con) else _age_then
-    return source(con, filters, at, limit)
+    at = at or as_of(con)
+    return (_age_now if _current(con, at) else _age_then)(con, filters, at, limit)
 
 
 # The columns of work_item_age, over a relation `w` holding the state at $at.
