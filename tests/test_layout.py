@@ -32,11 +32,6 @@ def test_facts_are_stored_in_the_order_screens_filter_them(con):
     finished = [d for d in done if d is not None]
     assert finished == sorted(finished) and done[: len(finished)] == finished  # undone last
 
-    periods = stored(
-        con, "fct_status_periods", "canonical_status = 'done', coalesce(epoch(exited_at), 'infinity'::DOUBLE)"
-    )
-    assert periods == sorted(periods)  # done periods last, the rest by when they end
-
     blocks = [b for (b,) in stored(con, "fct_blocked_intervals", "blocked_from")]
     assert blocks == sorted(blocks)
 
@@ -151,3 +146,20 @@ def test_open_work_from_the_current_state_equals_the_history(con, filters, monke
     monkeypatch.setattr(wip, "_current", lambda con, at: False)  # the history's answer
     assert metrics.open_work(con, filters) == now
     assert metrics.open_work(con, filters, at=metrics.period_end(con)) == now
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(team="FREYA"), Filters(project="VALHALLA", issue_type="Bug")])
+def test_wip_from_the_daily_changes_equals_the_history(con, filters, monkeypatch):
+    end = metrics.period_end(con)
+    instants = [end - timedelta(days=d) for d in (0, 1, 7, 14, 30, 60)]
+    windows = [(end - timedelta(days=7), end), (end - timedelta(days=14), end - timedelta(days=7))]
+    windows.append((end - timedelta(days=90), end))
+    kept = [metrics.wip_at(con, t, filters) for t in instants], [metrics.average_wip(con, *w, filters) for w in windows]
+    assert all(n >= 0 for n in kept[0]) and sum(kept[0]) > 0
+    monkeypatch.setattr(wip, "_days_back", lambda con, instant: None)  # the history's answer
+    scanned = (
+        [metrics.wip_at(con, t, filters) for t in instants],
+        [metrics.average_wip(con, *w, filters) for w in windows],
+    )
+    assert kept[0] == scanned[0]
+    assert kept[1] == pytest.approx(scanned[1], rel=1e-9)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 import polars as pl
@@ -23,6 +23,13 @@ from warehouse.semantics.rules import (
 def wip_at(con: duckdb.DuckDBPyConnection, instant: datetime, filters: Filters = NO_FILTERS) -> int:
     """WIP at an instant t: flow items whose state at t is active (in progress, review or
     blocked). A status change at exactly t is already in effect."""
+    days = _days_back(con, instant)
+    if days is not None:
+        cond, params = filters.where(flow_items=False)  # the mart holds flow items only
+        return con.execute(
+            f"SELECT coalesce(sum(entries) - sum(exits), 0) FROM mart_wip_days WHERE days_back >= $d AND {cond}",
+            {"d": days, **params},
+        ).fetchall()[0][0]
     cond, params = filters.where_periods()
     return con.execute(
         f"SELECT count(*) FROM {filters.periods()} WHERE {active_at('$t')} AND {cond}", {"t": instant, **params}
@@ -33,6 +40,30 @@ def average_wip(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, 
     """Average WIP: over [start, end), the time-weighted mean number of active flow items, i.e. the
     total time issues spent in active states inside the period divided by its length. This
     is the L of Little's law (L = throughput rate x mean cycle time)."""
+    first, last = _days_back(con, start), _days_back(con, end)
+    if first is not None and last is not None:
+        cond, params = filters.where(flow_items=False)
+        seconds = con.execute(
+            f"""
+            WITH days AS (
+                SELECT days_back, sum(entries) - sum(exits) AS change, sum(net_seconds) AS net_seconds
+                FROM mart_wip_days WHERE {cond} GROUP BY days_back
+            ),
+            spine AS (  -- every day of the period, those without a change too
+                SELECT CAST(d AS INTEGER) AS days_back FROM range($last, $first) r(d)
+            ),
+            filled AS (
+                SELECT s.days_back, coalesce(d.change, 0) AS change, coalesce(d.net_seconds, 0) AS net_seconds,
+                       -- WIP at the day's start: every change of the days before it
+                       (SELECT coalesce(sum(change), 0) FROM days WHERE days_back >= $first)
+                       + coalesce(sum(coalesce(d.change, 0)) OVER (ORDER BY s.days_back DESC
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS wip
+                FROM spine s LEFT JOIN days d USING (days_back)
+            )
+            SELECT sum(wip * 86400 + net_seconds) FROM filled""",
+            {"first": first, "last": last, **params},
+        ).fetchall()[0][0]
+        return (seconds or 0.0) / (end - start).total_seconds()
     cond, params = filters.where_periods()
     seconds = con.execute(
         f"""
@@ -42,6 +73,15 @@ def average_wip(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, 
         {"start": start, "end": end, **params},
     ).fetchall()[0][0]
     return (seconds or 0.0) / (end - start).total_seconds()
+
+
+def _days_back(con: duckdb.DuckDBPyConnection, instant: datetime) -> int | None:
+    """d when `instant` is the period end minus d whole days (d >= 0), where mart_wip_days
+    answers; None otherwise."""
+    back = period_end(con) - instant
+    if back < timedelta(0) or back % timedelta(days=1):
+        return None
+    return back // timedelta(days=1)
 
 
 def current_wip(con: duckdb.DuckDBPyConnection, filters: Filters = NO_FILTERS) -> dict[str, int]:

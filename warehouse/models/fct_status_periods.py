@@ -71,9 +71,6 @@ MODELS = (
                             false) AS is_backward
             FROM periods
         """,
-        # Done periods last (no WIP or backlog question reads them), the rest by when they end:
-        # what holds at, or overlaps, a recent instant sits in the last row groups.
-        order_by="canonical_status = 'done', coalesce(exited_at, 'infinity'::TIMESTAMPTZ), issue_id, period_index",
         indexes=("issue_id",),
         tests=(
             *not_null("fct_status_periods", "issue_id", "canonical_status", "entered_at", "hours"),
