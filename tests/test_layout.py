@@ -34,6 +34,8 @@ def test_facts_are_stored_in_the_order_screens_filter_them(con):
 
     blocks = [b for (b,) in stored(con, "fct_blocked_intervals", "blocked_from")]
     assert blocks == sorted(blocks)
+    windows = [b for (b,) in stored(con, "stg_blockers", "blocked_start")]
+    assert windows == sorted(windows)
 
     current = stored(con, "fct_wip_current", "canonical_status, last_status_change_at")
     assert current == sorted(current)
@@ -46,13 +48,14 @@ def test_keys_and_ids_looked_up_one_at_a_time_are_indexed(con):
     assert any(t == "fct_status_periods" and "(issue_id)" in sql for t, sql in indexed)
 
 
-def test_blocked_intervals_carry_the_issues_filter_columns(con):
-    mismatched = con.execute("""
-        SELECT count(*) FROM fct_blocked_intervals b JOIN fct_issue_lifecycle l USING (issue_id)
+@pytest.mark.parametrize("table", ["fct_blocked_intervals", "stg_blockers"])
+def test_blocked_time_carries_the_issues_filter_columns(con, table):
+    mismatched = con.execute(f"""
+        SELECT count(*) FROM {table} b JOIN fct_issue_lifecycle l USING (issue_id)
         WHERE (b.team, b.project_key, b.issue_type, b.is_flow_item)
               IS DISTINCT FROM (l.team, l.project_key, l.issue_type, l.is_flow_item)""").fetchall()[0][0]
     assert mismatched == 0
-    assert con.execute("SELECT count(*) FROM fct_blocked_intervals").fetchall()[0][0] > 0
+    assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] > 0
 
 
 @pytest.mark.parametrize("filters", [Filters(), Filters(team="FREYA"), Filters(project="VALHALLA", issue_type="Bug")])

@@ -69,13 +69,13 @@ def blocker_reasons(
     """Blocker reasons: blocker windows that started in [start, end), per reason: how many,
     how many are still open at as_of, and how many were logged late (over 24 h after they
     started)."""
-    cond, params = filters.where("l")
+    cond, params = filters.where("b")
     return frame(
         con,
         f"""
         SELECT b.reason, count(*) AS windows, count(*) FILTER (WHERE b.is_open) AS still_open,
                count(*) FILTER (WHERE b.is_late_logged) AS late_logged
-        FROM stg_blockers b JOIN fct_issue_lifecycle l USING (issue_id)
+        FROM stg_blockers b
         WHERE {within("b.blocked_start")} AND {cond}
         GROUP BY 1 ORDER BY windows DESC, reason""",
         {"start": start, "end": end, **params},
