@@ -5,12 +5,14 @@ rows, so the two give one answer; the mart only spares a screen the scan of the 
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 
 import duckdb
 
 from warehouse.metrics.filters import Filters
+from warehouse.metrics.window import built_at
 from warehouse.semantics.delivery import COUNTS, QUANTILES, STATS, done_in, stats_select
 
 Stats = dict[str, Any]
@@ -64,19 +66,40 @@ def _from_mart(
         return None
     else:
         dimension, value = pairs[0] if pairs else ("all", None)
-    rows = con.execute(
-        f"""
-        SELECT p.s, p.e, w.window_start IS NOT NULL, d.dimension IS NOT NULL,
-               {"d.value" if by_team else "NULL"}, {", ".join(f"d.{n}" for n in NAMES)}
-        FROM (SELECT DISTINCT s, e FROM {PERIODS}) p
-        LEFT JOIN mart_windows w ON w.window_start = p.s AND w.window_end = p.e
-        LEFT JOIN mart_delivery d ON d.window_start = p.s AND d.window_end = p.e AND d.dimension = $dimension
-             AND ($value IS NULL OR d.value = $value)""",
-        {"starts": [s for s, _ in periods], "ends": [e for _, e in periods], "dimension": dimension, "value": value},
-    ).fetchall()
-    if not all(kept for _, _, kept, *_ in rows):
+    windows, cells = _mart(con)
+    if not windows.issuperset(periods):
         return None
-    return {(s, e, value): dict(zip(NAMES, figures)) for s, e, _, found, value, *figures in rows if found}
+    found = {}
+    for start, end in periods:
+        for name, figures in cells.get((start, end, dimension), {}).items():
+            if value is None or name == value:
+                found[(start, end, name if by_team else None)] = figures
+    return found
+
+
+# built_at -> (the periods kept, (start, end, dimension) -> value -> figures). The mart is a
+# few hundred rows (periods x teams, projects and types): read once per build, each later
+# question is a lookup, not a query.
+_MARTS: dict[datetime, tuple[set[Period], dict[tuple[datetime, datetime, str], dict[str | None, Stats]]]] = {}
+_MARTS_LOCK = threading.Lock()
+
+
+def _mart(con: duckdb.DuckDBPyConnection):
+    key = built_at(con)
+    with _MARTS_LOCK:
+        if key is not None and key in _MARTS:
+            return _MARTS[key]
+    windows = set(con.execute("SELECT window_start, window_end FROM mart_windows").fetchall())
+    cells: dict[tuple[datetime, datetime, str], dict[str | None, Stats]] = {}
+    rows = con.execute(f"SELECT window_start, window_end, dimension, value, {', '.join(NAMES)} FROM mart_delivery")
+    for start, end, dimension, value, *figures in rows.fetchall():
+        cells.setdefault((start, end, dimension), {})[value] = dict(zip(NAMES, figures))
+    with _MARTS_LOCK:
+        if len(_MARTS) > 8:
+            _MARTS.clear()
+        if key is not None:
+            _MARTS[key] = (windows, cells)
+    return windows, cells
 
 
 def _from_facts(
