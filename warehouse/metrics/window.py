@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from datetime import datetime, timedelta
 
 import duckdb
@@ -12,7 +14,7 @@ from warehouse.semantics.calendar import window_from
 def as_of(con: duckdb.DuckDBPyConnection) -> datetime:
     """As of: the instant the warehouse describes - the end of the generator's window, or the
     time of the export. Every "current" metric is evaluated at as_of."""
-    return con.execute("SELECT as_of FROM meta").fetchall()[0][0]
+    return _meta(con)[0]
 
 
 def period_end(con: duckdb.DuckDBPyConnection) -> datetime:
@@ -40,4 +42,23 @@ def reporting_window(con: duckdb.DuckDBPyConnection, weeks: int | None) -> tuple
 def built_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """Built at: when the warehouse's models were last built (provenance: it tells one build
     from the next; no metric depends on it)."""
-    return con.execute("SELECT built_at FROM meta").fetchall()[0][0]
+    return _meta(con)[1]
+
+
+# A finished build's as_of and built_at, per connection: a screen asks for them dozens of times
+# (each query waits its turn on a connection the other workers are using), and they never change
+# under a connection - a rebuild is a new file, which a connection opened before never sees.
+_META: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, tuple[datetime, datetime]] = weakref.WeakKeyDictionary()
+_META_LOCK = threading.Lock()
+
+
+def _meta(con: duckdb.DuckDBPyConnection) -> tuple[datetime, datetime | None]:
+    with _META_LOCK:
+        known = _META.get(con)
+    if known is not None:
+        return known
+    found_as_of, found_built_at = con.execute("SELECT as_of, built_at FROM meta").fetchall()[0]
+    if found_built_at is not None:  # during a build meta may still change
+        with _META_LOCK:
+            _META[con] = (found_as_of, found_built_at)
+    return found_as_of, found_built_at
