@@ -142,17 +142,20 @@ def issue_keys(con: duckdb.DuckDBPyConnection, prefix: str, limit: int = 10) -> 
 
 def find_issue(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
     """The issue key equal to `key` ignoring case (surrounding blanks dropped), or None."""
-    rows = con.execute(
-        "SELECT issue_key FROM dim_issue_key WHERE key_upper = upper(trim($key)) ORDER BY issue_key LIMIT 1",
-        {"key": key},
-    ).fetchall()
-    return rows[0][0] if rows else None
+    found = sorted(stored for _, stored in _keys(con, key.strip()))
+    return found[0] if found else None
 
 
 def issue_id(con: duckdb.DuckDBPyConnection, issue_key: str) -> int | None:
     """The id of the issue with this exact key, or None. A probe of the key's index: the
     issue's other facts are then read by id, from the row groups that hold it."""
-    rows = con.execute(
-        "SELECT issue_id FROM dim_issue_key WHERE key_upper = upper($key) AND issue_key = $key", {"key": issue_key}
-    ).fetchall()
-    return rows[0][0] if rows else None
+    return next((found for found, stored in _keys(con, issue_key) if stored == issue_key), None)
+
+
+def _keys(con: duckdb.DuckDBPyConnection, key: str) -> list[tuple[int, str]]:
+    """(issue id, key) of the issues whose key equals `key` ignoring case. The upper-cased key
+    is bound as a value: compared with an expression, DuckDB would scan every key instead of
+    probing the index."""
+    upper = con.execute("SELECT upper($key)", {"key": key}).fetchall()[0][0]
+    query = "SELECT issue_id, issue_key FROM dim_issue_key WHERE key_upper = $upper"
+    return con.execute(query, {"upper": upper}).fetchall()
