@@ -323,7 +323,7 @@ def flow_efficiency(
 def issue_flow_efficiency(con: duckdb.DuckDBPyConnection, key: str) -> float | None:
     """Flow efficiency of one issue (see `flow_efficiency`): work time / cycle time in %, for a
     delivered issue; None before it is done."""
-    # the issue's own rows, found by id (an index probe), not by a join over every issue's
+    # the issue's own rows, read by id from the row groups that hold them, not joined over every issue's
     one = "(SELECT * FROM {} WHERE issue_id = $id)"
     sql = _EFFICIENCY.format(
         where="l.issue_id = $id", periods=one.format("fct_status_periods"), blocked=one.format("fct_blocked_intervals")
