@@ -9,6 +9,7 @@ line on its page, a failed file or connection action a notification.
 from __future__ import annotations
 
 import asyncio
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from textual.widgets import ContentSwitcher, Header, Tab, Tabs
 
 from heimdall_tui import keymap
 from heimdall_tui.connection import Link
-from heimdall_tui.export import write_csv
+from heimdall_tui.export import csv_text, write_new
 from heimdall_tui.guard import Guarded
 from heimdall_tui.keys import KeysInOrder
 from heimdall_tui.pages import PAGES, FlowPage, InvestigatorPage, Page, TriagePage
@@ -329,8 +330,13 @@ class HeimdallApp(Guarded, KeysInOrder, App):
     def on_triage_page_export(self, message: TriagePage.Export) -> None:
         as_of = self.link.meta["as_of"]
         about = [f"heimdall-tui WIP triage of {self.db.name}, as of {as_of:%Y-%m-%dT%H:%M}Z", *message.about]
+        text, stem = csv_text(message.header, message.rows, about), f"heimdall-triage-{as_of:%Y%m%d}"
+        if self.is_web:  # served: the file goes to the browser, never onto the server
+            self.deliver_text(io.StringIO(text), save_filename=f"{stem}.csv", mime_type="text/csv")
+            self.notify(f"Sent {len(message.rows):,} rows to your browser as {stem}.csv", title="Exported")
+            return
         try:
-            path = write_csv(Path.cwd(), f"heimdall-triage-{as_of:%Y%m%d}", message.header, message.rows, about)
+            path = write_new(Path.cwd(), stem, text)
         except OSError as exc:
             self.notify(f"Could not export: {exc.strerror or exc} ({Path.cwd()})", severity="error", timeout=8)
             return

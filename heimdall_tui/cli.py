@@ -355,6 +355,34 @@ def check(ctx: typer.Context, db: Path | None = DbOption) -> None:
 
 
 @app.command()
+def serve(
+    ctx: typer.Context,
+    db: Path | None = DbOption,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (default: this machine only)."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+) -> None:
+    """Serve the dashboards in a browser (one app per browser tab, the warehouse read-only).
+    Reach it from elsewhere through `ssh -L 8000:localhost:8000 server`."""
+    from heimdall_tui.web import check_port, is_loopback
+    from heimdall_tui.web import serve as serve_app
+    from warehouse.engine.db import open_warehouse, require_models
+
+    target, _ = _target(ctx, db)
+    con, _meta = open_warehouse(target)  # a missing or unreadable warehouse fails here, not in the browser
+    try:
+        require_models(con, target)
+    finally:
+        con.close()
+    check_port(host, port)
+    if not is_loopback(host):
+        _say(
+            f"warning: serving on {host}:{port}: anyone who can reach this port can read {target.name} "
+            "(there is no login); the default 127.0.0.1 with an SSH tunnel keeps it to you"
+        )
+    serve_app(target, host, port, echo=_say)
+
+
+@app.command()
 def forecast(
     ctx: typer.Context,
     days: int | None = typer.Option(None, "--days", help="How many items in the next D days (day 1 = as_of's)."),
