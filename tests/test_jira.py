@@ -264,3 +264,30 @@ def test_legacy_sprint_strings(run, tmp_path):
     ]
     # in the sprint from creation (before its start): committed, and completed inside it
     assert con.execute("SELECT committed, completed FROM fct_sprint_performance").fetchall() == [(1, 1)]
+
+
+def test_documents_parsed_in_batches_give_the_same_warehouse(run, demo_db, tmp_path, monkeypatch):
+    """Pages are parsed a few megabytes at a time to bound memory; a batch per document must load
+    exactly what one batch for all of them does (12 pages of 100 issues, plus a status list)."""
+    from benchmarks.run import JIRA_PAGES
+    from warehouse.sources.jira import parse
+
+    pages = tmp_path / "jira" / "pages.ndjson"
+    pages.parent.mkdir()
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        con.execute(JIRA_PAGES.format(out=str(pages)))
+    statuses = [{"id": str(i), "name": f"S{i}", "statusCategory": {"key": "done"}} for i in range(3)]
+    (pages.parent / "status.json").write_text(json.dumps(statuses))
+    tables = {}
+    for batch_bytes in (parse.BATCH_BYTES, 1):
+        monkeypatch.setattr(parse, "BATCH_BYTES", batch_bytes)
+        db = tmp_path / f"batch-{batch_bytes}.duckdb"
+        assert run("ingest", pages.parent, "--team-field", "components", "--db", db).code == 0
+        with duckdb.connect(str(db), read_only=True) as con:
+            tables[batch_bytes] = {
+                t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+                for t in ("raw_issues", "raw_transitions", "raw_statuses", "raw_blockers", "raw_issue_sprint")
+            }
+    whole, per_document = tables.values()
+    assert len(whole["raw_issues"]) == 1_200 and len(whole["raw_statuses"]) > 3
+    assert whole == per_document

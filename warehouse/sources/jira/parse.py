@@ -89,27 +89,45 @@ def _list(paths: list[Path]) -> str:
 
 
 READER = "read_json_objects({files}, filename = true, format = 'auto', maximum_object_size = 1073741824)"
+# DuckDB's JSON functions parse a whole vector (2,048 rows) at once: 1,000 search pages of 100
+# issues would be 1.5 GB of parse trees. Documents are therefore parsed in batches of about this size.
+BATCH_BYTES = 8 * 2**20
+# What a document is, first match wins; a page's n is its issue count, anything else's 1.
+KIND = """CASE WHEN json_type(doc, '$.issues') = 'ARRAY' THEN 'page'
+                WHEN json_type(doc, '$.fields') = 'OBJECT' THEN 'issue'
+                WHEN json_type(doc, '$.statusCategory') = 'OBJECT' THEN 'status'
+                WHEN json_type(doc, '$.columnConfig') = 'OBJECT' THEN 'board' END"""
 
 
 def _read_documents(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
+    """Every document into j_docs with the batch it is parsed in, and what it is into j_kinds."""
     try:
         con.execute(f"""CREATE TEMP TABLE j_docs AS
-                        SELECT json AS doc, filename, row_number() OVER () AS ordinal
-                        FROM {READER.format(files=_list(files))}""")
+                        SELECT *, sum(strlen(doc)) OVER (ORDER BY ordinal) // {BATCH_BYTES} AS batch
+                        FROM (SELECT json AS doc, filename, row_number() OVER () AS ordinal
+                              FROM {READER.format(files=_list(files))})""")
     except duckdb.Error:
         _name_unreadable(files)
         raise
-    stray = con.execute("""
-        SELECT filename FROM j_docs
-        WHERE NOT coalesce(json_type(doc, '$.issues') = 'ARRAY' OR json_type(doc, '$.fields') = 'OBJECT'
-                           OR json_type(doc, '$.statusCategory') = 'OBJECT'
-                           OR json_type(doc, '$.columnConfig') = 'OBJECT', false)
-        LIMIT 1""").fetchall()
+    con.execute("CREATE TEMP TABLE j_kinds (ordinal BIGINT, filename VARCHAR, kind VARCHAR, n BIGINT)")
+    _by_batch(
+        con,
+        f"""INSERT INTO j_kinds
+            SELECT ordinal, filename, kind, CASE WHEN kind = 'page' THEN json_array_length(doc, '$.issues') ELSE 1 END
+            FROM (SELECT ordinal, filename, doc, {KIND} AS kind FROM j_docs WHERE batch = $batch)""",
+    )
+    stray = con.execute("SELECT filename FROM j_kinds WHERE kind IS NULL ORDER BY ordinal LIMIT 1").fetchall()
     if stray:
         raise HeimdallError(
             f"{stray[0][0]}: not a Jira response (expected an issue, a search page, "
             f"the status list or a board configuration)"
         )
+
+
+def _by_batch(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Run `sql` once per batch of j_docs (bound as $batch)."""
+    for (batch,) in con.execute("SELECT DISTINCT batch FROM j_docs ORDER BY batch").fetchall():
+        con.execute(sql, {"batch": batch})
 
 
 def _name_unreadable(files: list[Path]) -> None:
@@ -163,7 +181,8 @@ class JiraFiles:
             _sites(con)
             _statuses(con)
             _board_columns(con)
-            con.execute("DROP TABLE j_docs")  # the raw pages are the largest thing held: free them early
+            # the raw pages are the largest thing held: free them early
+            con.execute("DROP TABLE j_docs; DROP TABLE j_kinds")
             _issues(con, options)
             _items(con)
             _transitions(con)
@@ -213,20 +232,22 @@ def _records(con: duckdb.DuckDBPyConnection, skip_bad_rows: bool, paths: list[Pa
     hold them all in memory."""
     con.execute("""
         CREATE TEMP TABLE j_offsets AS
-        SELECT ordinal, is_page, sum(n) OVER (PARTITION BY filename ORDER BY ordinal) - n AS first_record
-        FROM (SELECT ordinal, filename, kind = 'ARRAY' AS is_page,
-                     CASE WHEN kind = 'ARRAY' THEN json_array_length(doc, '$.issues') ELSE 1 END AS n
-              FROM (SELECT *, coalesce(json_type(doc, '$.issues'), '') AS kind FROM j_docs)
-              WHERE kind = 'ARRAY' OR json_type(doc, '$.fields') = 'OBJECT')
+        SELECT ordinal, kind = 'page' AS is_page,
+               sum(n) OVER (PARTITION BY filename ORDER BY ordinal) - n AS first_record
+        FROM j_kinds WHERE kind IN ('page', 'issue')
     """)
-    con.execute(f"""
-        CREATE TEMP TABLE j_records AS
-        SELECT doc AS j, filename, first_record + 1 AS record FROM j_docs JOIN j_offsets USING (ordinal)
-        WHERE NOT is_page
+    con.execute("CREATE TEMP TABLE j_records (j JSON, filename VARCHAR, record BIGINT)")
+    _by_batch(
+        con,
+        f"""
+        INSERT INTO j_records
+        SELECT doc, filename, first_record + 1 FROM j_docs JOIN j_offsets USING (ordinal)
+        WHERE NOT is_page AND batch = $batch
         UNION ALL
         SELECT unnest(json_extract(doc, '$.issues[*]')), filename, first_record + {_positions("doc, '$.issues'")}
-        FROM j_docs JOIN j_offsets USING (ordinal) WHERE is_page
-    """)
+        FROM j_docs JOIN j_offsets USING (ordinal) WHERE is_page AND batch = $batch
+    """,
+    )
     con.execute(
         f"""
         CREATE TEMP TABLE j_checks AS
@@ -324,8 +345,8 @@ def _statuses(con: duckdb.DuckDBPyConnection) -> None:
     """Status id -> name and category from every status object in the files."""
     con.execute(f"""
         CREATE TEMP TABLE j_status_objects AS
-        SELECT doc AS s, {_site("doc->>'self'")} AS site, 0 AS rank FROM j_docs
-        WHERE json_type(doc, '$.statusCategory') = 'OBJECT'
+        SELECT doc AS s, {_site("doc->>'self'")} AS site, 0 AS rank FROM j_docs JOIN j_kinds USING (ordinal)
+        WHERE kind = 'status'
         UNION ALL
         SELECT s, site, 1 FROM (
             SELECT unnest([j->'$.fields.status', j->'$.fields.parent.fields.status']) AS s, site FROM j_issues
@@ -355,7 +376,7 @@ def _board_columns(con: duckdb.DuckDBPyConnection) -> None:
         WITH boards AS (
             SELECT try_cast(doc->>'id' AS BIGINT) AS board_id, {_site("doc->>'self'")} AS site,
                    from_json(coalesce(doc->'columnConfig'->'columns', '[]'), '["JSON"]') AS columns
-            FROM j_docs WHERE json_type(doc, '$.columnConfig') = 'OBJECT'
+            FROM j_docs JOIN j_kinds USING (ordinal) WHERE kind = 'board'
         ),
         columns AS (
             SELECT board_id, site, unnest(list_transform(columns, lambda c, i: {{'c': c, 'i': i - 1}})) AS col
