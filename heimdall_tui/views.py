@@ -162,23 +162,21 @@ def operations(
     for row in metrics.wip_breakdown(con, filters).iter_rows(named=True):
         by_team.setdefault(row["team"], {})[row["canonical_status"]] = row["issues"]
     sle = metrics.team_sle(con, end, thresholds.sle_weeks, filters)
-    aging = metrics.work_item_age(con, filters)
-    active = aging.height
+    counts = metrics.work_item_age_counts(con, thresholds.stale_days * 24, filters)
     windows = [
         ("7 days", metrics.throughput(con, end - timedelta(days=7), end, filters)),
         ("30 days", metrics.throughput(con, end - timedelta(days=30), end, filters)),
         ("all time", metrics.throughput(con, metrics.data_start(con) or end, end, filters)),
     ]
-    stale = aging.filter(pl.col("time_in_status_hours") >= thresholds.stale_days * 24).height
     return Operations(
         by_team,
-        active,
-        aging.head(AGING_ROWS),
+        counts["active"],
+        metrics.work_item_age(con, filters, limit=AGING_ROWS),
         sle,
         windows,
         thresholds.stale_days,
-        stale,
-        int(aging["is_blocked"].sum()),
+        counts["stale"],
+        counts["blocked"],
     )
 
 

@@ -12,6 +12,7 @@ from heimdall_tui import views
 from warehouse import metrics, report
 from warehouse.engine.db import open_warehouse
 from warehouse.metrics import Filters, delivery, wip
+from warehouse.metrics.filters import frame
 from warehouse.semantics.calendar import screen_windows
 
 
@@ -60,19 +61,39 @@ def test_blocked_time_carries_the_issues_filter_columns(con, table):
     assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] > 0
 
 
+def _aged(con, side, filters, at):
+    relation, params = side(filters, at)
+    return frame(con, f"SELECT * FROM ({relation}) ORDER BY age_hours DESC, issue_id", params)
+
+
 @pytest.mark.parametrize("filters", [Filters(), Filters(team="FREYA"), Filters(project="VALHALLA", issue_type="Bug")])
 def test_work_item_age_from_the_current_state_equals_the_history(con, filters):
     as_of = metrics.as_of(con)
     for at in (as_of, metrics.period_end(con)):
-        now = wip._age_now(con, filters, at, None)
-        then = wip._age_then(con, filters, at, None)
+        now = _aged(con, wip._age_now, filters, at)
+        then = _aged(con, wip._age_then, filters, at)
         assert now.height > 0
         assert_frame_equal(now, then)
         assert now["is_blocked"].sum() > 0 or filters.issue_type == "Bug"
     # before as_of only the history can answer, and the public function takes it there
     earlier = as_of - timedelta(days=10)
-    assert_frame_equal(metrics.work_item_age(con, filters, at=earlier), wip._age_then(con, filters, earlier, None))
-    assert_frame_equal(metrics.work_item_age(con, filters), wip._age_now(con, filters, as_of, None))
+    assert_frame_equal(metrics.work_item_age(con, filters, at=earlier), _aged(con, wip._age_then, filters, earlier))
+    assert_frame_equal(metrics.work_item_age(con, filters), _aged(con, wip._age_now, filters, as_of))
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(team="FREYA"), Filters(project="VALHALLA", issue_type="Bug")])
+def test_work_item_age_counts_are_the_listed_items_counted(con, filters):
+    as_of = metrics.as_of(con)
+    for at in (as_of, as_of - timedelta(days=10)):
+        items = metrics.work_item_age(con, filters, at=at)
+        for stale_days in (3, 7):
+            stale = items.filter(pl.col("time_in_status_hours") >= stale_days * 24).height
+            counts = metrics.work_item_age_counts(con, stale_days * 24, filters, at=at)
+            assert counts == {"active": items.height, "blocked": int(items["is_blocked"].sum()), "stale": stale}
+    # the stale cut-off is inclusive: an item exactly that long in its status is stale
+    items = metrics.work_item_age(con, filters)
+    edge = float(items["time_in_status_hours"].max())
+    assert metrics.work_item_age_counts(con, edge, filters)["stale"] >= 1
 
 
 def test_recent_issues_are_the_latest_status_changes(con):

@@ -96,6 +96,7 @@ from warehouse.metrics.wip import (
     wip_at,
     wip_breakdown,
     work_item_age,
+    work_item_age_counts,
 )
 
 FAMILIES = (window, flow, wip, blockers, sprints, issue, quality, forecast, analytics)
@@ -167,6 +168,7 @@ __all__ = [
     "wip_at",
     "wip_breakdown",
     "work_item_age",
+    "work_item_age_counts",
 ]
 
 

@@ -140,8 +140,26 @@ def work_item_age(
     every flow item active at t, oldest first, with its state and raw status at t, the hours
     since its last status change, and whether it is blocked at t (blocked status, or a
     blocker window open at t)."""
-    at = at or as_of(con)
-    return (_age_now if _current(con, at) else _age_then)(con, filters, at, limit)
+    relation, params = _aged(con, filters, at)
+    return frame(
+        con,
+        f"SELECT * FROM ({relation}) ORDER BY age_hours DESC, issue_id {f'LIMIT {int(limit)}' if limit else ''}",
+        params,
+    )
+
+
+def work_item_age_counts(
+    con: duckdb.DuckDBPyConnection, stale_hours: float, filters: Filters = NO_FILTERS, at: datetime | None = None
+) -> dict[str, int]:
+    """Counts over work_item_age's items at t: `active` (all of them), `blocked` (blocked at t)
+    and `stale` (no status change for stale_hours or more), without listing them."""
+    relation, params = _aged(con, filters, at)
+    active, blocked, stale = con.execute(
+        f"""SELECT count(*), count(*) FILTER (WHERE is_blocked), count(*) FILTER (WHERE time_in_status_hours >= $stale)
+            FROM ({relation})""",
+        {**params, "stale": stale_hours},
+    ).fetchall()[0]
+    return {"active": active, "blocked": blocked, "stale": stale}
 
 
 # The columns of work_item_age, over a relation `w` holding the state at $at.
@@ -152,26 +170,28 @@ _AGE_COLUMNS = """
     (epoch($at) - epoch({entered})) / 3600.0 AS time_in_status_hours"""
 
 
-def _age_now(con: duckdb.DuckDBPyConnection, filters: Filters, at: datetime, limit: int | None) -> pl.DataFrame:
+def _aged(con: duckdb.DuckDBPyConnection, filters: Filters, at: datetime | None) -> tuple[str, dict]:
+    """The items active at `at` with work_item_age's columns, as SQL and its parameters: from the
+    current state at as_of (up to the period end), else from the history."""
+    at = at or as_of(con)
+    return (_age_now if _current(con, at) else _age_then)(filters, at)
+
+
+def _age_now(filters: Filters, at: datetime) -> tuple[str, dict]:
     cond, params = filters.where("w")
     columns = _AGE_COLUMNS.format(blocked="w.operational_state = 'blocked'", entered="w.last_status_change_at")
-    return frame(
-        con,
-        f"""
-        SELECT {columns} FROM fct_wip_current w
-        WHERE w.canonical_status IN {ACTIVE} AND {cond}
-        ORDER BY age_hours DESC, w.issue_id {f"LIMIT {int(limit)}" if limit else ""}""",
+    return (
+        f"SELECT {columns} FROM fct_wip_current w WHERE w.canonical_status IN {ACTIVE} AND {cond}",
         {"at": at, **params},
     )
 
 
-def _age_then(con: duckdb.DuckDBPyConnection, filters: Filters, at: datetime, limit: int | None) -> pl.DataFrame:
+def _age_then(filters: Filters, at: datetime) -> tuple[str, dict]:
     cond, params = filters.where("l")
     columns = _AGE_COLUMNS.format(
         blocked="w.canonical_status = 'blocked' OR o.issue_id IS NOT NULL", entered="w.entered_at"
     )
-    return frame(
-        con,
+    return (
         f"""
         WITH open_blockers AS (SELECT DISTINCT issue_id FROM stg_blockers WHERE {blocker_open_at("$at")}),
         w AS (
@@ -180,8 +200,7 @@ def _age_then(con: duckdb.DuckDBPyConnection, filters: Filters, at: datetime, li
             FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
             WHERE {active_at("$at")} AND {cond}
         )
-        SELECT {columns} FROM w LEFT JOIN open_blockers o USING (issue_id)
-        ORDER BY age_hours DESC, w.issue_id {f"LIMIT {int(limit)}" if limit else ""}""",
+        SELECT {columns} FROM w LEFT JOIN open_blockers o USING (issue_id)""",
         {"at": at, **params},
     )
 
