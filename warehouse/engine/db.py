@@ -12,7 +12,7 @@ from warehouse.errors import HeimdallError
 # 2: resolutions, issue hierarchy, status ids and categories (raw_statuses), meta.notes
 # 3: board columns (raw_board_columns), stages (dim_stage, stage on periods), SLEs (dim_sle)
 # 4: facts stored in the order screens read them, issue keys indexed, the delivery mart
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def default_db_path() -> Path:

@@ -124,36 +124,19 @@ def aging_wip(
         con,
         f"""
         WITH sle AS (SELECT unnest($teams::VARCHAR[]) AS team, unnest($hours::DOUBLE[]) AS hours),
-        active AS (SELECT * FROM fct_wip_current w WHERE w.canonical_status IN {ACTIVE} AND {cond}),
-        periods AS (
-            SELECT issue_id, period_index, entered_at, exited_at, stage, stage_index,
-                   -- a stage is entered when the issue moves into it from another (or none)
-                   lag(stage_index) OVER (PARTITION BY issue_id ORDER BY period_index) AS before
-            FROM fct_status_periods SEMI JOIN active USING (issue_id)
-        ),
-        stage_now AS (
-            SELECT issue_id, arg_max(stage, period_index) AS stage, arg_max(stage_index, period_index) AS stage_index
-            FROM periods GROUP BY issue_id
-        ),
-        since AS (
-            SELECT p.issue_id, max(p.entered_at) AS in_stage_since
-            FROM periods p JOIN stage_now n USING (issue_id)
-            WHERE p.stage_index IS NOT DISTINCT FROM n.stage_index AND p.before IS DISTINCT FROM p.stage_index
-            GROUP BY p.issue_id
-        )
-        SELECT w.issue_key, w.team, coalesce(n.stage, '(no stage)') AS stage, n.stage_index,
+        active AS (SELECT * FROM fct_wip_current w WHERE w.canonical_status IN {ACTIVE} AND {cond})
+        SELECT w.issue_key, w.team, coalesce(w.stage, '(no stage)') AS stage, w.stage_index,
                w.canonical_status, w.raw_status, w.operational_state = 'blocked' AS is_blocked,
                w.age_hours / 24 AS age_days,
-               greatest(0, epoch($now) - epoch(coalesce(s.in_stage_since, w.last_status_change_at))) / 86400
+               greatest(0, epoch($now) - epoch(coalesce(w.in_stage_since, w.last_status_change_at))) / 86400
                    AS days_in_stage,
                sle.hours / 24 AS sle_days, coalesce(w.age_hours >= sle.hours, false) AS past_sle,
                count(*) OVER () AS active_items,
                sum(CAST(coalesce(w.age_hours >= sle.hours, false) AS INTEGER)) OVER () AS past_sle_items
-        FROM active w
-        LEFT JOIN stage_now n USING (issue_id) LEFT JOIN since s USING (issue_id) LEFT JOIN sle USING (team)
+        FROM active w LEFT JOIN sle USING (team)
         QUALIFY $per_stage IS NULL
-             OR row_number() OVER (PARTITION BY n.stage_index ORDER BY w.age_hours DESC, w.issue_key) <= $per_stage
-        ORDER BY n.stage_index NULLS LAST, w.age_hours DESC, w.issue_key""",
+             OR row_number() OVER (PARTITION BY w.stage_index ORDER BY w.age_hours DESC, w.issue_key) <= $per_stage
+        ORDER BY w.stage_index NULLS LAST, w.age_hours DESC, w.issue_key""",
         {"teams": list(sle), "hours": list(sle.values()), "now": now, "per_stage": per_stage, **params},
     )
 
