@@ -67,7 +67,7 @@ def _guard_overwrite(target: Path, force: bool) -> None:
         except HeimdallError as exc:
             raise HeimdallError(f"refusing to overwrite {target}: {exc}") from None
         if meta and meta["source"] != "generator" and not force:
-            raise HeimdallError(f"{target} holds {meta['source']}ed data; pass --force to replace it")
+            raise HeimdallError(f"{target} holds imported data ({meta['source']}); pass --force to replace it")
 
 
 def _report_build(results, target: Path) -> None:

@@ -165,7 +165,7 @@ def test_ingested_data_is_not_replaced_without_force(run, tmp_path, demo_db):
     assert run("ingest", folder, "--db", db).code == 0
     before = digest(db)
     result = run("generate", "--db", db)
-    assert result.code == 2 and "holds ingested data; pass --force" in result.err
+    assert result.code == 2 and "holds imported data (ingest); pass --force" in result.err
     assert digest(db) == before
     assert run("generate", "--db", db, "--force").code == 0
 

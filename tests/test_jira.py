@@ -291,3 +291,11 @@ def test_documents_parsed_in_batches_give_the_same_warehouse(run, demo_db, tmp_p
     whole, per_document = tables.values()
     assert len(whole["raw_issues"]) == 1_200 and len(whole["raw_statuses"]) > 3
     assert whole == per_document
+
+
+def test_a_jira_warehouse_is_not_replaced_without_force(run, export, tmp_path):
+    db = tmp_path / "jira.duckdb"
+    assert run("ingest", export, "--db", db).code == 0
+    result = run("generate", "--db", db)
+    assert result.code == 2
+    assert result.err.strip() == f"heimdall-tui: error: {db} holds imported data (jira); pass --force to replace it"
