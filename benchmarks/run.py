@@ -34,7 +34,9 @@ def peak_mb():
 """
 
 # Runs in the child: the CLI entry point exactly as the console script calls it.
-CHILD = PEAK + """
+CHILD = (
+    PEAK
+    + """
 import json, sys, time
 start = time.perf_counter()
 from heimdall_tui.cli import main
@@ -49,10 +51,13 @@ except SystemExit as exc:
 print(json.dumps({"seconds": time.perf_counter() - start, "work": time.perf_counter() - work_start, "code": code,
                   "peak_mb": peak_mb()}))
 """
+)
 
 
 # Runs in the child: the app in Textual's headless harness, timed at each step.
-TUI_CHILD = PEAK + """
+TUI_CHILD = (
+    PEAK
+    + """
 import asyncio, json, sys, time
 start = time.perf_counter()
 from heimdall_tui.app import HeimdallApp
@@ -112,6 +117,7 @@ async def main():
 
 asyncio.run(main())
 """
+)
 
 
 @dataclass
