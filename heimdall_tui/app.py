@@ -246,7 +246,7 @@ class HeimdallApp(Guarded, KeysInOrder, App):
 
     def open_issue(self, keys: list[str], index: int) -> None:
         """Drill down: show keys[index] in the Investigator, remembering where we came from."""
-        if self.active_tab != "investigator":
+        if self.active_tab != "investigator" or self.query_one(InvestigatorPage).lists_recent:
             self.origin = (self.active_tab, self.focused)
         self.state.context, self.state.position = list(keys), index
         self._show_issue()
@@ -254,7 +254,7 @@ class HeimdallApp(Guarded, KeysInOrder, App):
     def _show_issue(self) -> None:
         s = self.state
         s.issue = s.context[s.position]
-        origin = TITLES[self.origin[0]] if self.origin else "recently touched"
+        origin = TITLES[self.origin[0]] if self.origin and self.origin[0] != "investigator" else "recently touched"
         page = self.query_one(InvestigatorPage)
         page.can_step = len(s.context) > 1
         page.context_note = f"{s.position + 1} of {len(s.context)} from {origin} · " if page.can_step else ""
@@ -270,11 +270,15 @@ class HeimdallApp(Guarded, KeysInOrder, App):
 
     def on_investigator_page_back(self) -> None:
         if self.origin is None:
-            self.notify("Nothing to go back to: this issue was opened here.", timeout=3)
+            self.notify("Nothing to go back to: esc returns to the tab an issue was opened from.", timeout=3)
             return
         page_id, self.restore = self.origin
         self.origin = None
-        self.action_show_tab(page_id)
+        if page_id == "investigator":  # opened from the list of recently touched issues: back to it
+            self.restore, self.state.issue = None, None
+            self.load("investigator")
+        else:
+            self.action_show_tab(page_id)
 
     def on_investigator_page_copy(self) -> None:
         if self.state.issue:

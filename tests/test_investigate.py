@@ -118,12 +118,31 @@ async def test_the_investigator_with_no_issue_lists_recent_ones(app, con):
         await settle(pilot)
         recent = app.query_one("#recent", IssueTable)
         assert recent.display and recent.keys == metrics.recent_issues(con)["issue_key"].to_list()
-        await pilot.press("n", "j", "enter")  # n reaches the list when no issue is open
+        assert app.focused is recent  # the list takes the keys: enter opens its row at once
+        await pilot.press("j", "enter")
         await settle(pilot)
-        assert app.issue_key == recent.keys[1]
+        assert app.issue_key == recent.keys[1] and not recent.display
         await pilot.press("n")
         await settle(pilot)
         assert app.issue_key == recent.keys[2]
+        await pilot.press("escape")  # back to the list it was opened from
+        await settle(pilot)
+        assert app.active_tab == "investigator" and recent.display and app.focused is recent
+        assert app.issue_key is None
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.issue_key == recent.keys[0]
+
+
+async def test_an_unknown_key_lists_recent_issues_ready_to_open(app, con):
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_issue(["NOPE-1"], 0)
+        await settle(pilot)
+        recent = app.query_one("#recent", IssueTable)
+        assert recent.display and app.focused is recent
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.issue_key == recent.keys[0] == metrics.recent_issues(con)["issue_key"][0]
 
 
 async def test_triage_filters_sort_and_page(app, con):

@@ -91,6 +91,14 @@ class InvestigatorPage(Page):
         )
         yield Static(id="inv-quality", classes="section")
 
+    @property
+    def lists_recent(self) -> bool:
+        """Whether it shows the recently touched issues (no issue, or one not found)."""
+        return bool(self.query_one("#recent", IssueTable).display)
+
+    def initial_focus(self):
+        return self.query_one("#recent", IssueTable) if self.lists_recent else self
+
     def action_back(self) -> None:
         self.post_message(self.Back())
 
@@ -113,7 +121,10 @@ class InvestigatorPage(Page):
         for widget_id in ("inv-summary", "inv-transitions", "inv-time", "inv-blockers", "inv-sprints", "inv-quality"):
             self.query_one(f"#{widget_id}").display = found
         self.query_one("#inv-relations").display = issue is not None and issue.relations.height > 0
-        self.query_one("#recent").display = not found
+        recent = self.query_one("#recent", IssueTable)
+        recent.display = not found
+        if self.screen.focused in (self, recent):  # the keys go to what is shown: the list, or the issue
+            (self if found else recent).focus()
         hint = self.query_one("#inv-hint", Static)
         if issue is None:
             hint.update(
@@ -123,7 +134,6 @@ class InvestigatorPage(Page):
                     ("/ jumps to an issue by key; enter on a row opens it.", ""),
                 )
             )
-            recent = self.query_one("#recent", IssueTable)
             recent.border_title = "Recently touched issues"
             rows = [
                 (r["issue_key"], state_label(r["current_status"]), r["touched_at"], r["team"], r["summary"] or "")
