@@ -5,6 +5,11 @@ import sys
 from pathlib import Path
 
 from heimdall_tui.app import HeimdallApp
+from warehouse.errors import HeimdallError
 
 if __name__ == "__main__":
-    HeimdallApp(Path(sys.argv[1])).run()
+    try:
+        app = HeimdallApp(Path(sys.argv[1]))
+    except HeimdallError as exc:  # the warehouse went away after serve checked it: the server logs this line
+        sys.exit(f"heimdall-tui serve: error: {exc}")
+    app.run()
