@@ -151,8 +151,9 @@ def work_item_age(
 def work_item_age_counts(
     con: duckdb.DuckDBPyConnection, stale_hours: float, filters: Filters = NO_FILTERS, at: datetime | None = None
 ) -> dict[str, int]:
-    """Counts over work_item_age's items at t: `active` (all of them), `blocked` (blocked at t)
-    and `stale` (no status change for stale_hours or more), without listing them."""
+    """Work item age counts: at an instant t (as_of unless given), of work_item_age's items,
+    `active` (all of them), `blocked` (blocked at t) and `stale` (no status change for
+    stale_hours or more), without listing them."""
     relation, params = _aged(con, filters, at)
     active, blocked, stale = con.execute(
         f"""SELECT count(*), count(*) FILTER (WHERE is_blocked), count(*) FILTER (WHERE time_in_status_hours >= $stale)
