@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -103,6 +104,20 @@ def _fmt(value) -> str:
 
 def _say(message: str) -> None:
     typer.echo(f"heimdall-tui: {message}", err=True)
+
+
+@contextmanager
+def _built(target: Path):
+    """The warehouse at `target` read-only, with its models built (else one clear error), and its
+    meta; closed on leaving."""
+    from warehouse.engine.db import open_warehouse, require_models
+
+    con, meta = open_warehouse(target)
+    try:
+        require_models(con, target)
+        yield con, meta
+    finally:
+        con.close()
 
 
 def _run_build(fn, target: Path, *args, **kwargs):
@@ -222,18 +237,13 @@ def _export_report(
     thresholds: Path | None,
 ) -> None:
     from heimdall_tui.report import to_json, to_markdown, write_text_atomic
-    from warehouse.engine.db import open_warehouse, require_models
     from warehouse.metrics import Filters
     from warehouse.report import build_report
     from warehouse.risks import load_thresholds
 
     limits = load_thresholds(thresholds)
-    con, _meta = open_warehouse(target)
-    try:
-        require_models(con, target)
+    with _built(target) as (con, _meta):
         report = build_report(con, week_ending, Filters(team, project, issue_type), limits)
-    finally:
-        con.close()
     text = to_json(report) if fmt is Format.json else to_markdown(report)
     if out is None:
         typer.echo(text, nl=False)
@@ -244,11 +254,8 @@ def _export_report(
 
 def _print_summary(target: Path) -> None:
     from warehouse import metrics
-    from warehouse.engine.db import open_warehouse, require_models
 
-    con, meta = open_warehouse(target)
-    try:
-        require_models(con, target)
+    with _built(target) as (con, meta):
         now = meta["as_of"].astimezone(UTC)
         end = metrics.period_end(con)  # as_of itself is inside "the last 7 days"
         week = (end - timedelta(days=7), end)
@@ -258,8 +265,6 @@ def _print_summary(target: Path) -> None:
         dropped = metrics.discarded(con, *week)
         cycle = metrics.cycle_time_percentiles(con, *week)
         wip = metrics.current_wip(con)
-    finally:
-        con.close()
     source = meta["source"] + (f" (seed {meta['seed']})" if meta["seed"] is not None else "")
     built = meta["built_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if meta["built_at"] else "-"
     hours = lambda v: "n/a" if v is None else f"{v:.1f} h"  # noqa: E731
@@ -336,17 +341,12 @@ def build(ctx: typer.Context, db: Path | None = DbOption, workflow: Path | None 
 def check(ctx: typer.Context, db: Path | None = DbOption) -> None:
     """Run the data tests against a warehouse; exit 1 when any fails."""
     from warehouse.engine.build import run_tests
-    from warehouse.engine.db import open_warehouse, require_models
     from warehouse.metrics import unmapped_statuses
 
     target, _ = _target(ctx, db)
-    con, _meta = open_warehouse(target)
-    try:
-        require_models(con, target)
+    with _built(target) as (con, _meta):
         results = run_tests(con)
         unmapped = unmapped_statuses(con)
-    finally:
-        con.close()
     _print_results(results)
     if unmapped:
         _print_workflow_stub(unmapped, target)
@@ -365,14 +365,10 @@ def serve(
     Reach it from elsewhere through `ssh -L 8000:localhost:8000 server`."""
     from heimdall_tui.web import check_port, is_loopback
     from heimdall_tui.web import serve as serve_app
-    from warehouse.engine.db import open_warehouse, require_models
 
     target, _ = _target(ctx, db)
-    con, _meta = open_warehouse(target)  # a missing or unreadable warehouse fails here, not in the browser
-    try:
-        require_models(con, target)
-    finally:
-        con.close()
+    with _built(target):  # a missing or unreadable warehouse fails here, not in the browser
+        pass
     check_port(host, port)
     if not is_loopback(host):
         _say(
@@ -398,23 +394,18 @@ def forecast(
     """Monte Carlo forecast from the last 84 days' daily throughput: how many in D days, or when N are done."""
     from heimdall_tui.report import forecast_lines
     from warehouse import metrics
-    from warehouse.engine.db import open_warehouse, require_models
 
     if days is None and items is None and until is None:
         raise HeimdallError("choose what to forecast: --days, --items or --date")
     if days is not None and until is not None:
         raise HeimdallError("give one of --days and --date, not both")
     target, _ = _target(ctx, db)
-    con, _meta = open_warehouse(target)
-    try:
-        require_models(con, target)
+    with _built(target) as (con, _meta):
         filters = metrics.Filters(team, project)
         metrics.validate_filters(con, filters)
         if until is not None:
             days = _days_until(until, metrics.as_of(con))
         found = metrics.monte_carlo(con, filters, days, items, trials, seed).to_dict()
-    finally:
-        con.close()
     if fmt is ForecastFormat.json:
         typer.echo(json.dumps(found, indent=2))
         return
