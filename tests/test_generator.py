@@ -1,12 +1,17 @@
 """BIFROST: determinism, the original's mess rates, a flow that makes sense, config errors."""
 
+import functools
+import hashlib
+import json
 from datetime import timedelta
 
+import duckdb
 import polars as pl
 import pytest
 
+import generator.run
 from generator import config
-from generator.simulate import simulate
+from generator.simulate import simulate, stream
 from warehouse.errors import HeimdallError
 
 
@@ -27,6 +32,66 @@ def test_same_seed_and_config_give_identical_tables(demo):
         assert frame.equals(again.tables()[name]), name
     other = simulate(config.resolve(seed=7))
     assert not other.transitions.equals(demo.transitions)
+
+
+def fingerprint(frame: pl.DataFrame) -> str:
+    return hashlib.sha256(json.dumps(frame.rows(), default=str).encode()).hexdigest()[:16]
+
+
+# Recorded with the generator as it was before it worked in chunks (all issues at once): the
+# chunked generator must give the same tables, to the value, for the same seed and size.
+BEFORE_CHUNKS = {
+    (42, 1200): {
+        "raw_issues": "ecda4882919829f7",
+        "raw_transitions": "a29d3c5fbdab1f10",
+        "raw_sprints": "90b8d5a66850b681",
+        "raw_issue_sprint": "af2c316dd1435529",
+        "raw_blockers": "d2054e4c5f8e5e56",
+    },
+    (7, 5000): {
+        "raw_issues": "1315de074d45c670",
+        "raw_transitions": "2f6e6f8322eb2931",
+        "raw_sprints": "7badb8229f0a1a22",
+        "raw_issue_sprint": "422004a8d68b96a0",
+        "raw_blockers": "9827f0c132147b1e",
+    },
+}
+
+
+@pytest.mark.parametrize("seed,issues", list(BEFORE_CHUNKS))
+def test_chunks_give_the_tables_the_whole_run_gave(seed, issues):
+    cfg = config.resolve(seed=seed, issues=issues)
+    whole = simulate(cfg, chunk=issues)
+    assert {t: fingerprint(f) for t, f in whole.tables().items()} == BEFORE_CHUNKS[(seed, issues)]
+    # chunks of one issue, of a prime size, and a last chunk smaller than the rest
+    for chunk in (1, 7, 333) if issues < 2000 else (333,):
+        chunked = simulate(cfg, chunk=chunk)
+        for name, frame in whole.tables().items():
+            assert chunked.tables()[name].schema == frame.schema, (chunk, name)
+            assert chunked.tables()[name].equals(frame), (chunk, name)
+
+
+def test_chunks_do_not_change_a_run_without_the_outage():
+    cfg = config.resolve({"degradation": {"enabled": False}}, issues=500)
+    whole = simulate(cfg, chunk=500)
+    for name, frame in simulate(cfg, chunk=41).tables().items():
+        assert frame.equals(whole.tables()[name]), name
+
+
+def test_generate_streams_the_pieces_into_the_raw_tables(tmp_path, monkeypatch):
+    cfg = config.resolve(issues=900)
+    monkeypatch.setattr(generator.run, "stream", functools.partial(stream, chunk=100))
+    generator.run.generate_warehouse(tmp_path / "w.duckdb", cfg, build=False)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    whole = simulate(cfg)
+    for name, frame in whole.tables().items():
+        first = frame.columns[0]
+        # epoch seconds: the same instants whatever the machine's time zone
+        cols = ", ".join(f"epoch({c})" if frame.schema[c] == pl.Datetime("us", "UTC") else c for c in frame.columns)
+        stored = con.execute(f"SELECT {cols} FROM {name} ORDER BY {first}").fetchall()
+        expected = frame.with_columns(pl.col(pl.Datetime).dt.epoch("s").cast(pl.Float64)).rows()
+        assert stored == expected, name
+    con.close()
 
 
 def test_defaults_reproduce_the_original_scenario(demo):

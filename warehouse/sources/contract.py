@@ -113,10 +113,11 @@ def content_columns(table: str, optional: bool = True) -> list[str]:
     return [c for c, _ in RAW_TABLES[table] if c not in skip]
 
 
-def insert_raw(con: duckdb.DuckDBPyConnection, table: str, relation: str) -> None:
-    """Create `table` from a relation holding its content columns, casting to the contract
-    types. A relation without `source_hash` gets one derived in DuckDB: a 64-bit hash of the
-    content columns as 16 hex digits (for change detection, not security)."""
+def insert_raw(con: duckdb.DuckDBPyConnection, table: str, relation: str, append: bool = False) -> None:
+    """Create `table` (or with `append`, add to it) from a relation holding its content
+    columns, casting to the contract types. A relation without `source_hash` gets one derived
+    in DuckDB: a 64-bit hash of the content columns as 16 hex digits (for change detection, not
+    security)."""
     given = {d[0] for d in con.execute(f"SELECT * FROM {relation} LIMIT 0").description}
     # the hash covers what the source gave, so adding an optional column changes no old hash
     columns = [c for c in content_columns(table) if c in given]
@@ -125,8 +126,12 @@ def insert_raw(con: duckdb.DuckDBPyConnection, table: str, relation: str) -> Non
     )
     derived = f"printf('%016x', hash({', '.join(columns)}))"
     source_hash = f"coalesce(CAST(source_hash AS VARCHAR), {derived})" if "source_hash" in given else derived
+    rows = f"SELECT {casts}, {source_hash} AS source_hash FROM {relation}"
+    if append:
+        con.execute(f"INSERT INTO {table} {rows}")
+        return
     con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute(f"CREATE TABLE {table} AS SELECT {casts}, {source_hash} AS source_hash FROM {relation}")
+    con.execute(f"CREATE TABLE {table} AS {rows}")
 
 
 class ArrowStream:
@@ -140,12 +145,13 @@ class ArrowStream:
         return self._frame.__arrow_c_stream__(requested_schema)
 
 
-def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame) -> None:
-    """Create raw `table` from a polars frame holding its content columns."""
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame, append: bool = False) -> None:
+    """Create raw `table` (or with `append`, add to it) from a polars frame holding its content
+    columns."""
     name = f"_frame_{table}"
     con.register(name, ArrowStream(frame))
     try:
-        insert_raw(con, table, name)
+        insert_raw(con, table, name, append)
     finally:
         con.unregister(name)
 
