@@ -6,10 +6,10 @@ import shutil
 import duckdb
 import pytest
 
-from warehouse.engine import registry
+from warehouse.engine import build, registry
 from warehouse.engine.checks import DataTest
 from warehouse.engine.pipeline import copy_sources, materialise
-from warehouse.engine.registry import Model, order
+from warehouse.engine.registry import ByIssue, Model, order
 from warehouse.errors import BuildFailed, HeimdallError
 
 
@@ -100,6 +100,48 @@ def test_a_successful_rebuild_replaces_the_file_and_keeps_the_data(demo_db, tmp_
     assert con.execute("SELECT count(*) FROM fct_issue_lifecycle").fetchone() == (1200,)
     assert con.execute("SELECT built_at IS NOT NULL FROM meta").fetchone() == (True,)
     con.close()
+
+
+def test_models_built_by_issue_ranges_equal_one_range(demo_db, tmp_path, monkeypatch):
+    """fct_status_periods is built 97 issues at a time here (13 ranges) and in one range in
+    demo_db: every table, in its stored order, is the same."""
+    monkeypatch.setattr(build, "ISSUES_PER_RANGE", 97)
+    target = tmp_path / "ranges.duckdb"
+    materialise(target, copy_sources(demo_db))
+    con = duckdb.connect(str(target), read_only=True)
+    assert len(build.issue_ranges(con)) == 13
+    con.execute(f"ATTACH '{demo_db}' AS one (READ_ONLY)")
+    tables = [
+        t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'one'").fetchall()
+    ]
+    assert "fct_status_periods" in tables
+    for table in tables:
+        if table == "meta":
+            continue
+        assert (
+            con.execute(f"SELECT * FROM {table}").fetchall() == con.execute(f"SELECT * FROM one.{table}").fetchall()
+        ), table
+    con.close()
+
+
+def test_issue_ranges_cover_every_issue_once(tmp_path, monkeypatch):
+    con = duckdb.connect()
+    con.execute("CREATE TABLE raw_issues (issue_id BIGINT)")
+    assert build.issue_ranges(con) == ["true"]  # no issues: one range
+    # ids with gaps and repeats in their quantiles (Jira ids are not dense)
+    con.execute("INSERT INTO raw_issues SELECT unnest([1, 2, 2, 2, 2, 2, 9, 10, 10000, 10001, 10002])")
+    monkeypatch.setattr(build, "ISSUES_PER_RANGE", 3)
+    ranges = build.issue_ranges(con)
+    assert len(ranges) > 1
+    con.execute("CREATE TABLE probe AS SELECT unnest(range(-5, 10010)) AS issue_id")
+    counts = con.execute("SELECT " + " + ".join(f"({r})::INT" for r in ranges) + " FROM probe").fetchall()
+    assert {c for (c,) in counts} == {1}  # every id, also one no issue has, is in exactly one range
+    con.close()
+
+
+def test_a_model_built_by_issue_ranges_must_keep_issue_order():
+    with pytest.raises(ValueError, match="order_by must start with issue_id"):
+        Model("m", (), ByIssue(lambda where: f"SELECT 1 AS issue_id WHERE {where}"), "d", order_by="done_at")
 
 
 def test_open_warehouse_is_read_only(demo_db):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import duckdb
 
 from warehouse.engine.checks import DataTest
-from warehouse.engine.registry import Model, discover, order
+from warehouse.engine.registry import ByIssue, Model, discover, order
 from warehouse.sources.contract import ensure_raw_tables
 
 SAMPLE_ROWS = 5
@@ -48,7 +48,11 @@ def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = No
             con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {m.name}")
     for i, m in enumerate(ordered):
         progress(f"building {m.name}", i, len(ordered))
-        if callable(m.build):
+        if isinstance(m.build, ByIssue):
+            for part, where in enumerate(issue_ranges(con)):
+                select = f"SELECT * FROM ({m.build.select(where)}) ORDER BY {m.order_by}"
+                con.execute(f"CREATE TABLE {m.name} AS {select}" if part == 0 else f"INSERT INTO {m.name} {select}")
+        elif callable(m.build):
             m.build(con)
         else:
             select = f"SELECT * FROM ({m.build}) ORDER BY {m.order_by}" if m.order_by else m.build
@@ -56,6 +60,28 @@ def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = No
         for column in m.indexes:
             con.execute(f"CREATE INDEX {m.name}_{column} ON {m.name} ({column})")
     progress("built", len(ordered), len(ordered))
+
+
+# Issues per range of a ByIssue model. 2M issues (about 10M periods) keep fct_status_periods'
+# window under 4 GB; fewer, larger ranges are no faster.
+ISSUES_PER_RANGE = 2_000_000
+
+
+def issue_ranges(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Predicates on issue_id that split the issues into ranges of about ISSUES_PER_RANGE, in
+    issue order, covering every id (a source row whose issue is not in raw_issues too)."""
+    (count,) = con.execute("SELECT count(*) FROM raw_issues").fetchall()[0]
+    parts = max(1, -(-count // ISSUES_PER_RANGE))
+    if parts == 1:
+        return ["true"]
+    cuts = [i / parts for i in range(1, parts)]
+    (bounds,) = con.execute(f"SELECT quantile_disc(issue_id, {cuts}) FROM raw_issues").fetchall()[0]
+    edges = sorted(set(bounds))
+    return [
+        f"issue_id <= {edges[0]}",
+        *(f"issue_id > {lo} AND issue_id <= {hi}" for lo, hi in zip(edges, edges[1:])),
+        f"issue_id > {edges[-1]}",
+    ]
 
 
 def _sample(con: duckdb.DuckDBPyConnection, test: DataTest, failing: int) -> TestResult:

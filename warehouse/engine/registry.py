@@ -16,15 +16,26 @@ from warehouse.sources.contract import RAW_TABLES
 
 SOURCES = frozenset(RAW_TABLES) | {"meta"}
 
-Build = str | Callable[[duckdb.DuckDBPyConnection], None]
+
+@dataclass(frozen=True)
+class ByIssue:
+    """A SELECT in which an issue's rows come only from that issue's source rows (a window
+    PARTITION BY issue_id, say). It is built a range of issue ids at a time, so memory holds
+    one range, not the whole history: `select` is given the predicate on `issue_id` that
+    picks the range and applies it to every source it reads."""
+
+    select: Callable[[str], str]
+
+
+Build = str | ByIssue | Callable[[duckdb.DuckDBPyConnection], None]
 
 AS_OF = "(SELECT as_of FROM meta)"
 
 
 @dataclass(frozen=True)
 class Model:
-    """A warehouse table: `build` is a SELECT (materialised as the table) or a function
-    that creates the table itself on the connection it is given."""
+    """A warehouse table: `build` is a SELECT (materialised as the table), a ByIssue SELECT,
+    or a function that creates the table itself on the connection it is given."""
 
     name: str
     depends_on: tuple[str, ...]
@@ -38,6 +49,11 @@ class Model:
     order_by: str = ""
     # Columns looked up one value at a time (an issue key): an ART index makes that a probe.
     indexes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # ranges are appended in issue order: any other order would be lost between them
+        if isinstance(self.build, ByIssue) and not self.order_by.startswith("issue_id"):
+            raise ValueError(f"model {self.name!r} is built by issue ranges: its order_by must start with issue_id")
 
 
 def discover() -> list[Model]:

@@ -1,5 +1,5 @@
 from warehouse.engine.checks import accepted_values, expect, not_null, unique
-from warehouse.engine.registry import AS_OF, Model
+from warehouse.engine.registry import AS_OF, ByIssue, Model
 from warehouse.semantics.rules import STATE_RANK, STATES, hours
 
 MODELS = (
@@ -17,7 +17,9 @@ MODELS = (
         ),
         # One window pass: the creation row (is_creation) sorts first in its issue, and reads
         # the first transition's from-status with lead().
-        build=f"""
+        build=ByIssue(
+            lambda issues: (
+                f"""
             WITH first_todo AS (
                 SELECT stage, stage_index FROM stg_status_map
                 WHERE canonical_status = 'todo' AND stage IS NOT NULL ORDER BY stage_index LIMIT 1
@@ -30,12 +32,12 @@ MODELS = (
                        CAST(NULL AS VARCHAR) AS canonical_status, created_at AS entered_at, false AS is_migration,
                        CAST(NULL AS VARCHAR) AS stage, CAST(NULL AS INTEGER) AS stage_index,
                        CAST(NULL AS VARCHAR) AS from_stage, CAST(NULL AS INTEGER) AS from_stage_index
-                FROM stg_issues
+                FROM stg_issues WHERE {issues}
                 UNION ALL
                 SELECT issue_id, team, is_flow_item, false, transition_id, from_status, from_canonical_status,
                        to_status, from_status_id, to_status_id, canonical_status, changed_at, is_migration,
                        stage, stage_index, from_stage, from_stage_index
-                FROM stg_transitions
+                FROM stg_transitions WHERE {issues}
             ),
             periods AS (
                 SELECT issue_id, team, is_flow_item,
@@ -70,7 +72,9 @@ MODELS = (
                                 < {STATE_RANK.format(col="previous_status")},
                             false) AS is_backward
             FROM periods
-        """,
+        """
+            )
+        ),
         # In issue order: one issue's periods (the Investigator) are in one row group, found by
         # its min/max; no question of a period's time reads them all (the marts answer those).
         order_by="issue_id, period_index",
