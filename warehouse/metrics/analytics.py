@@ -5,16 +5,18 @@ Stages are the workflow's board columns (`dim_stage`)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import duckdb
-import numpy as np
 import polars as pl
 
 from warehouse.metrics.filters import NO_FILTERS, Filters, frame, issue_id, over_delivered
 from warehouse.metrics.flow import WITH_CYCLE_TIME, team_sle
 from warehouse.metrics.window import as_of, period_end
 from warehouse.semantics.rules import ACTIVE, within
+
+if TYPE_CHECKING:  # numpy is imported where it is used: the first screen never needs it
+    import numpy as np
 
 SCATTER_LEVELS = (50, 70, 85, 95)
 SCATTER_POINTS = 2_000  # a chart has a few thousand cells: more points only cost time
@@ -48,6 +50,8 @@ def daily_throughput(
         group_by="day",
         params={"first": first},
     )
+    import numpy as np
+
     daily = np.zeros(days, dtype=np.int64)
     for day, count in rows:  # one row per day at most
         daily[day] = count

@@ -14,14 +14,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import duckdb
-import numpy as np
 
 from warehouse.errors import HeimdallError
 from warehouse.metrics.analytics import daily_throughput
 from warehouse.metrics.filters import NO_FILTERS, Filters
 from warehouse.metrics.window import as_of
+
+if TYPE_CHECKING:  # imported where drawn: the screens that never forecast never load numpy
+    import numpy as np
 
 SAMPLE_DAYS = 84
 TRIALS = 10_000
@@ -112,6 +115,8 @@ def throughput_samples(
 
 def _reached(totals: np.ndarray, share: float) -> int:
     """The largest total that at least `share` of the trials reach or exceed."""
+    import numpy as np
+
     ordered = np.sort(totals)
     return int(ordered[len(ordered) - math.ceil(share * len(ordered))])
 
@@ -119,6 +124,8 @@ def _reached(totals: np.ndarray, share: float) -> int:
 def how_many(samples: np.ndarray, days: int, trials: int = TRIALS, seed: int = SEED) -> dict[int, int]:
     """Forecast of how many: for each level p (50, 85, 95), the largest number of items that
     p% of the trials deliver or exceed in `days` days (85% = the 15th percentile of totals)."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     totals = np.zeros(trials, dtype=np.int64)
     for first in range(0, days, _chunk(trials)):
@@ -129,6 +136,8 @@ def how_many(samples: np.ndarray, days: int, trials: int = TRIALS, seed: int = S
 def days_to_finish(samples: np.ndarray, items: int, trials: int = TRIALS, seed: int = SEED) -> dict[int, int | None]:
     """Forecast of when: for each level p (50, 85, 95), the first day (1 = the day of as_of) by
     which p% of the trials have delivered `items` items; None when they do not within ten years."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     finish = np.full(trials, np.inf)
     done = np.zeros(trials, dtype=np.int64)
