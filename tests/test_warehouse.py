@@ -11,6 +11,7 @@ from warehouse.engine.checks import DataTest
 from warehouse.engine.pipeline import copy_sources, materialise
 from warehouse.engine.registry import ByIssue, Model, order
 from warehouse.errors import BuildFailed, HeimdallError
+from warehouse.models import mart_delivery
 
 
 def digest(path) -> str:
@@ -102,14 +103,17 @@ def test_a_successful_rebuild_replaces_the_file_and_keeps_the_data(demo_db, tmp_
     con.close()
 
 
-def test_models_built_by_issue_ranges_equal_one_range(demo_db, tmp_path, monkeypatch):
-    """fct_status_periods is built 97 issues at a time here (13 ranges) and in one range in
-    demo_db: every table holds the same rows, and the periods are still stored in issue order."""
+def test_models_built_in_parts_equal_one_part(demo_db, tmp_path, monkeypatch):
+    """fct_status_periods is built 97 issues at a time here (13 ranges) and mart_delivery about
+    100 done items at a time, each in one part in demo_db: every table holds the same rows, the
+    periods are still stored in issue order and the delivery figures in period order."""
     monkeypatch.setattr(build, "ISSUES_PER_RANGE", 97)
+    monkeypatch.setattr(mart_delivery, "ITEMS_PER_PART", 100)
     target = tmp_path / "ranges.duckdb"
     materialise(target, copy_sources(demo_db))
     con = duckdb.connect(str(target), read_only=True)
     assert len(build.issue_ranges(con)) == 13
+    assert len(mart_delivery.delivery_parts(con)) > 10
     con.execute(f"ATTACH '{demo_db}' AS one (READ_ONLY)")
     tables = [
         t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'one'").fetchall()
@@ -125,6 +129,8 @@ def test_models_built_by_issue_ranges_equal_one_range(demo_db, tmp_path, monkeyp
         ), table
     ids = [i for (i,) in con.execute("SELECT issue_id FROM fct_status_periods").fetchall()]
     assert len(ids) > 1200 and ids == sorted(ids)
+    order = f"SELECT {mart_delivery.ORDER} FROM mart_delivery"
+    assert con.execute(order).fetchall() == con.execute(f"{order} ORDER BY ALL").fetchall()
     con.close()
 
 
