@@ -98,7 +98,7 @@ class HeimdallApp(Guarded, KeysInOrder, App):
             for page in PAGES:
                 yield page()
         yield JumpBar(self.issue_keys, id="jump-bar")
-        yield KeyBar(show_command_palette=False)  # ? lists ctrl+p: the footer needs the room
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(Tabs).can_focus = False  # keys switch tabs; the focus stays on pages

@@ -2,7 +2,7 @@
 
 import csv
 
-from heimdall_tui.widgets import IssueTable
+from heimdall_tui.widgets import IssueTable, KeyBar
 from tests.conftest import keys_delivered, settle
 from warehouse import metrics
 
@@ -83,7 +83,7 @@ async def test_slash_jumps_with_completion_and_reports_unknown_keys(app):
         await settle(pilot)
         error = app.query_one("#jump-error")
         assert "No issue NOPE-1" in str(error.render())
-        assert error.region.height and error.region.bottom <= app.query_one("Footer").region.y  # above the key bar
+        assert error.region.height and error.region.bottom <= app.query_one(KeyBar).region.y  # above the key bar
         assert app.focused.id == "jump"  # the box stays open
         jump = app.query_one("#jump")
         await pilot.press(*["backspace"] * 6, *"valhalla-33")
