@@ -204,10 +204,13 @@ def atomic_target(path: Path):
 
 
 def _default_memory_limit() -> str:
+    # 3 GB is enough for every model at 10M issues (those that grow with the history are built
+    # in parts), and leaves room for the generator's own arrays beside it: generate + build
+    # stays under 6 GB. A small machine gives a quarter of its memory.
     with contextlib.suppress(ValueError, OSError, AttributeError):
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        return f"{max(256, min(total // 2, 8 * 1024**3) // 1024**2)}MB"
-    return "4GB"
+        return f"{max(256, min(total // 4, 3 * 1024**3) // 1024**2)}MB"
+    return "2GB"
 
 
 def build_connection(tmp: Path) -> duckdb.DuckDBPyConnection:
