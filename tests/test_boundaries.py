@@ -3,6 +3,8 @@
 
 from datetime import UTC, datetime
 
+import pytest
+
 from tests.eventlog import EventLog
 from tests.test_models import LIFECYCLE, built, one, rows
 from warehouse import metrics, risks
@@ -109,6 +111,45 @@ def test_the_triage_score_weighs_each_term_as_its_rule_says():
     assert total == 1
     # 264 / 48 + 0 (not blocked) + 0.5 x 1 week + 0.5 x 2 reopens
     assert page.row(0, named=True)["risk"] == 5.5 + 0 + 0.5 + 1.0
+
+
+def test_triage_filters_sorts_and_pages_what_it_scores():
+    log = EventLog(as_of="2025-10-21T00:00:00Z")
+    # AEGIR's SLE: its only delivered item took 48 h
+    log.issue(1, "2025-10-01T00:00:00Z").path(
+        1, ("In Progress", "2025-10-01T00:00:00Z"), ("Done", "2025-10-03T00:00:00Z")
+    )
+    # in progress for a week: 168 / 48 + 0.5 x 1 week = 4.0
+    log.issue(2, "2025-10-13T00:00:00Z").path(2, ("In Progress", "2025-10-14T00:00:00Z"))
+    # another project, in review for 2 days, 3 days old: 72 / 48 + 0.5 x 48 / 168 = 1.64
+    log.issue(3, "2025-10-17T00:00:00Z", project_key="ASGARD").path(
+        3, ("In Progress", "2025-10-18T00:00:00Z"), ("In Review", "2025-10-19T00:00:00Z")
+    )
+    # a team with no SLE (nothing delivered), a day in progress: 0 + 0.5 x 24 / 168 = 0.07
+    log.issue(4, "2025-10-19T00:00:00Z", team="FREYA").path(4, ("Doing", "2025-10-20T00:00:00Z"), start="Backlog")
+    con = built(log)
+
+    def keys(**kwargs):
+        page, total = metrics.triage(con, **kwargs)
+        return page["issue_key"].to_list(), total
+
+    page, total = metrics.triage(con)
+    assert (page["issue_key"].to_list(), page["risk"].to_list(), total) == (
+        ["VAL-2", "VAL-3", "VAL-4"],
+        [4.0, 1.64, 0.07],
+        3,
+    )
+    assert keys(descending=False) == (["VAL-4", "VAL-3", "VAL-2"], 3)
+    assert keys(order="age_days", descending=False) == (["VAL-4", "VAL-3", "VAL-2"], 3)
+    assert keys(limit=1, offset=1) == (["VAL-3"], 3)
+    assert keys(state="review") == (["VAL-3"], 1)
+    assert keys(state="in_progress") == (["VAL-2", "VAL-4"], 2)
+    assert keys(filters=metrics.Filters(team="AEGIR")) == (["VAL-2", "VAL-3"], 2)
+    assert keys(filters=metrics.Filters(project="ASGARD"), state="review") == (["VAL-3"], 1)
+    with pytest.raises(ValueError, match="cannot sort triage by 'nope'"):
+        metrics.triage(con, order="nope")
+    # picking a team keeps the other filters
+    assert metrics.Filters(None, "ASGARD", "Bug").with_team("AEGIR") == metrics.Filters("AEGIR", "ASGARD", "Bug")
 
 
 def test_severity_and_stale_cut_offs_include_the_threshold():

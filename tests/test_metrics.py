@@ -191,3 +191,48 @@ def test_the_reporting_window_is_whole_monday_weeks_back_from_as_of():
     assert (start, end) == (utc("2025-09-29T00:00:00"), utc("2025-10-30T12:00:00.000001"))
     start, _ = metrics.reporting_window(con, 12)  # reaches before the data: the data start
     assert start == utc("2025-09-01T00:00:00")
+
+
+def test_cycle_time_distribution_is_each_teams_box_over_the_period():
+    log = EventLog(as_of="2025-10-31T00:00:00Z")
+    # AEGIR delivers 10, 20, 30, 40 and 50 h of cycle time in the week; one more after it
+    for n, hours in enumerate((10, 20, 30, 40, 50, 60), 1):
+        done = datetime(2025, 10, 7, tzinfo=UTC) + timedelta(days=n if n < 6 else 10)
+        start = done - timedelta(hours=hours)
+        log.issue(n, "2025-10-01T00:00:00Z").path(
+            n, ("In Progress", f"{start:%Y-%m-%dT%H:%M:%SZ}"), ("Done", f"{done:%Y-%m-%dT%H:%M:%SZ}")
+        )
+    # FREYA delivers one item of 100 h; VANIR's item skipped every active state (no cycle time)
+    log.issue(7, "2025-10-01T00:00:00Z", team="FREYA").path(
+        7, ("Doing", "2025-10-04T04:00:00Z"), ("Shipped", "2025-10-08T08:00:00Z"), start="Backlog"
+    )
+    log.issue(8, "2025-10-01T00:00:00Z", team="VANIR").path(8, ("Done", "2025-10-09T00:00:00Z"))
+    con = log.build()[0]
+    box = metrics.cycle_time_distribution(con, datetime(2025, 10, 6, tzinfo=UTC), datetime(2025, 10, 13, tzinfo=UTC))
+    assert box.columns == ["team", "n", "p5", "p25", "p50", "p75", "p95"]
+    # quantile_cont over 10..50: P5 = 10 + 0.05 x 4 x 10 = 12, P95 = 48
+    assert sorted(box.rows()) == [
+        ("AEGIR", 5, 12.0, 20.0, 30.0, 40.0, 48.0),
+        ("FREYA", 1, 100.0, 100.0, 100.0, 100.0, 100.0),
+    ]
+    empty = metrics.cycle_time_distribution(con, datetime(2025, 9, 1, tzinfo=UTC), datetime(2025, 9, 8, tzinfo=UTC))
+    assert empty.columns == box.columns and empty.height == 0
+
+
+def test_issue_data_quality_names_drifted_and_unmapped_statuses():
+    log = (
+        EventLog()
+        .issue(1, "2025-10-01T00:00:00Z")
+        .path(
+            1,
+            ("Custom:In Progress", "2025-10-02T00:00:00Z"),
+            ("Limbo", "2025-10-03T00:00:00Z"),
+            ("Done", "2025-10-04T00:00:00Z"),
+        )
+    )
+    con = log.build()[0]
+    assert metrics.issue_data_quality(con, "VAL-1") == [
+        "status name 'Custom:In Progress' drifted; read as 'In Progress' (in progress)",
+        "status name 'Limbo' is unmapped: counted as unknown, not as work",
+    ]
+    assert metrics.issue_data_quality(con, "VAL-404") == []
