@@ -95,7 +95,9 @@ def test_cumulative_flow_counts_each_stage_at_each_days_end_from_the_window_on(c
 def test_arrivals_are_cycle_starts_and_departures_deliveries(con):
     rates = metrics.arrival_departure(con, *WINDOW)
     assert (rates["arrived"], rates["departed"], rates["days"]) == (4, 4, 11)
-    assert rates["arrival_per_day"] == pytest.approx(4 / 11)
+    assert (rates["arrival_per_day"], rates["departure_per_day"]) == (pytest.approx(4 / 11), pytest.approx(4 / 11))
+    instant = metrics.arrival_departure(con, WINDOW[0], WINDOW[0])  # an empty period: no rate, not a division by 0
+    assert (instant["days"], instant["arrival_per_day"], instant["departure_per_day"]) == (0, 0.0, 0.0)
 
 
 def test_daily_throughput_is_zero_filled(con):

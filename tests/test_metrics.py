@@ -122,6 +122,19 @@ def test_weekly_flow_buckets_by_monday_weeks(two_weeks):
         ("2025-10-06", 1),
         ("2025-10-13", 1),
     ]
+    by_team = metrics.weekly_flow(two_weeks, utc("2025-09-29T00:00:00"), THIS[1], by_team=True)
+    assert by_team.columns == ["week_start", "team", "throughput", "median_cycle_time_hours", "p85_cycle_time_hours"]
+    # every week has a row per team; AEGIR's first week: cycles of 48 and 24 h (P85 24 + 0.85 x 24)
+    assert [(str(r[0]), *r[1:]) for r in by_team.rows()] == [
+        ("2025-09-29", "AEGIR", 2, 36.0, pytest.approx(44.4)),
+        ("2025-09-29", "TYR", 0, None, None),
+        ("2025-10-06", "AEGIR", 0, None, None),
+        ("2025-10-06", "TYR", 1, 48.0, 48.0),
+        ("2025-10-13", "AEGIR", 1, 96.0, 96.0),
+        ("2025-10-13", "TYR", 0, None, None),
+    ]
+    ops = metrics.weekly_flow(two_weeks, utc("2025-09-29T00:00:00"), THIS[1], Filters(project="MIDGARD-OPS"), True)
+    assert ops["team"].unique().to_list() == ["TYR"] and ops["throughput"].to_list() == [0, 1, 0]
 
 
 def test_time_in_status_covers_the_cycles_of_done_work(two_weeks):
