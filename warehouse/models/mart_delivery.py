@@ -27,7 +27,7 @@ ITEMS_PER_PART = 4_000_000
 ORDER = "window_start, window_end, dimension, value"
 
 
-def _delivery(periods: str) -> str:
+def _delivery(periods: str, bounds: tuple[str, str] | None = None) -> str:
     return f"""
         SELECT window_start, window_end,
                CASE WHEN grouping(team) = 0 THEN 'team' WHEN grouping(project_key) = 0 THEN 'project_key'
@@ -35,7 +35,7 @@ def _delivery(periods: str) -> str:
                CASE WHEN grouping(team) = 0 THEN team WHEN grouping(project_key) = 0 THEN project_key
                     ELSE issue_type END AS value,
                {stats_select()}
-        FROM ({done_in(periods)})
+        FROM ({done_in(periods, bounds)})
         WHERE is_flow_item
         GROUP BY GROUPING SETS (
             (window_start, window_end),
@@ -68,9 +68,11 @@ def build_delivery(con: duckdb.DuckDBPyConnection) -> None:
     its own items only, so the parts make the same table, stored in ORDER, in memory bounded
     by ITEMS_PER_PART instead of by every item of every period."""
     periods = "(SELECT unnest($starts::TIMESTAMPTZ[]) AS s, unnest($ends::TIMESTAMPTZ[]) AS e)"
+    # a part's bounds let it read only the row groups of the items done within them
+    select = _delivery(periods, ("list_min($starts::TIMESTAMPTZ[])", "list_max($ends::TIMESTAMPTZ[])"))
     for i, part in enumerate(delivery_parts(con)):
         con.execute(
-            f"{'CREATE TABLE mart_delivery AS' if i == 0 else 'INSERT INTO mart_delivery'} {_delivery(periods)}",
+            f"{'CREATE TABLE mart_delivery AS' if i == 0 else 'INSERT INTO mart_delivery'} {select}",
             {"starts": [s for s, _ in part], "ends": [e for _, e in part]},
         )
 

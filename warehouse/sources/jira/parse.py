@@ -92,10 +92,7 @@ def _list(paths: list[Path]) -> str:
 # their changelogs, or one issue with its full history). DuckDB reserves a buffer of twice
 # this per reading thread, so 1 GB here made a build under a 3 GB memory limit fail on 2 threads.
 MAX_DOCUMENT_BYTES = 128 * 2**20
-READER = (
-    "read_json_objects({files}, filename = true, format = 'auto', "
-    f"maximum_object_size = {MAX_DOCUMENT_BYTES})"
-)
+READER = f"read_json_objects({{files}}, filename = true, format = 'auto', maximum_object_size = {MAX_DOCUMENT_BYTES})"
 # DuckDB's JSON functions parse a whole vector (2,048 rows) at once: 1,000 search pages of 100
 # issues would be 1.5 GB of parse trees. Documents are therefore parsed in batches of about this size.
 BATCH_BYTES = 8 * 2**20
