@@ -38,6 +38,10 @@ class KeysInOrder(_Base):
         self._waking = False
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and event.key == "ctrl+j" and not event.is_forwarded:
+            # Enter typed before the terminal left cooked mode (as the app starts) arrives as a
+            # newline (the tty's ICRNL): it was meant as Enter, and nothing binds ctrl+j
+            event = events.Key("enter", "\r")
         if isinstance(event, events.Key) and not event.is_forwarded:
             if id(event) in self._released:
                 self._released.discard(id(event))

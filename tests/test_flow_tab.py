@@ -48,6 +48,14 @@ async def test_when_will_40_items_be_done_at_85_percent_from_the_keyboard(app, r
         assert "How many in 21 days" in text and "When will 40 items be done:" in text  # the items stay asked
 
 
+async def test_enter_typed_as_the_app_starts_answers(app):
+    # before the terminal is in raw mode, its line discipline turns Enter into a newline (ctrl+j)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_fast(pilot, "7", "a", "4", "0", "ctrl+j")
+        await settle(pilot)
+        assert "When will 40 items be done:" in shown_forecast(app)
+
+
 async def test_a_question_that_is_not_one_is_a_notice_and_escape_leaves_the_box(app):
     async with app.run_test(size=(80, 24)) as pilot:
         await type_fast(pilot, "7", "a", *"soon", "enter")
