@@ -76,6 +76,7 @@ class HeimdallApp(Guarded, KeysInOrder, App):
         self.origin: tuple[str, Widget | None] | None = None  # (page, focused widget) esc returns to
         self.restore: Widget | None = None  # the widget to focus when a page opens again
         self.errors: list[str] = []  # unexpected errors the safety net kept from closing the app
+        self._dimensions_asked = False
 
     # -- shape ---------------------------------------------------------------------------
 
@@ -96,7 +97,7 @@ class HeimdallApp(Guarded, KeysInOrder, App):
         yield Tabs(*[Tab(f"{n} {page.title}", id=page.page_id) for n, page in enumerate(PAGES, 1)])
         with ContentSwitcher(initial=f"{PAGES[0].page_id}-body"):
             for page in PAGES:
-                yield page()
+                yield page(built=page is PAGES[0])
         yield JumpBar(self.issue_keys, id="jump-bar")
         yield KeyBar()
 
@@ -104,12 +105,15 @@ class HeimdallApp(Guarded, KeysInOrder, App):
         self.query_one(Tabs).can_focus = False  # keys switch tabs; the focus stays on pages
         self.query_one(JumpBar).display = False
         self._update_subtitle()
-        self.set_class(self.size.width >= WIDE, "-wide")
+        self._fit(self.size.width)
         self.action_show_tab(PAGES[0].page_id)
-        self._fetch_dimensions()
 
     def on_resize(self, event) -> None:
-        self.set_class(event.size.width >= WIDE, "-wide")
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        # on the grids alone: a class on the app restyles every widget of every page (0.1 s)
+        self.query("#kpis, .charts").set_class(width >= WIDE, "-wide")
 
     def page(self, page_id: str) -> Page:
         return self.query_one(f"#{page_id}-body", Page)
@@ -133,8 +137,11 @@ class HeimdallApp(Guarded, KeysInOrder, App):
             self._drop_queued()
             switcher.current = f"{page_id}-body"
             self.query_one(Tabs).active = page_id
-        self.load(page_id)
         page = self.page(page_id)
+        if not page.built:
+            page.build()
+            self._fit(self.size.width)
+        self.load(page_id)
         target, self.restore = self.restore, None
         if target is None or not target.is_attached or page not in target.ancestors_with_self:
             target = page.initial_focus()
@@ -179,14 +186,24 @@ class HeimdallApp(Guarded, KeysInOrder, App):
         except RuntimeError:
             pass  # the app closed while the worker ran: nobody is left to show it to
 
-    def _show(self, page_id: str, key: tuple, view) -> None:
+    async def _show(self, page_id: str, key: tuple, view) -> None:
+        page = self.page(page_id)
+        await page.ready()
         if self.loaded.get(page_id) == key:  # else the request changed meanwhile; a newer worker fills it
-            self.page(page_id).deliver(view)
+            page.deliver(view)
+        self._ask_dimensions()
 
     def _failed(self, page_id: str, key: tuple, reason: str) -> None:
         if self.loaded.get(page_id) == key:
             del self.loaded[page_id]  # so that r, or coming back, tries again
             self.page(page_id).fail(reason)
+        self._ask_dimensions()
+
+    def _ask_dimensions(self) -> None:
+        # after the first page has its data: until then this query would only slow that one down
+        if not self._dimensions_asked:
+            self._dimensions_asked = True
+            self._fetch_dimensions()
 
     @work(thread=True, group="dimensions", exclusive=True, exit_on_error=False)
     def _fetch_dimensions(self) -> None:
@@ -197,9 +214,11 @@ class HeimdallApp(Guarded, KeysInOrder, App):
             return
         self._from_thread(self._got_dimensions, dimensions)
 
-    def _got_dimensions(self, dimensions: dict[str, list[str]]) -> None:
+    async def _got_dimensions(self, dimensions: dict[str, list[str]]) -> None:
         self.dimensions = dimensions
-        self.query_one(TriagePage).set_dimensions(dimensions)
+        page = self.query_one(TriagePage)
+        await page.ready()
+        page.set_dimensions(dimensions)
 
     async def issue_keys(self, prefix: str) -> list[str]:
         return await asyncio.to_thread(self.link.run, metrics.issue_keys, prefix)

@@ -4,6 +4,8 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from textual.widgets import Select
+from textual.widgets.select import InvalidSelectValueError
 
 from heimdall_tui import keymap, views
 from heimdall_tui.app import TAB_KEYS, HeimdallApp
@@ -36,6 +38,23 @@ async def test_number_keys_switch_tabs_load_them_and_focus_them(app, key, tab):
         assert app.active_tab == tab and page in app.focused.ancestors_with_self  # at once, loading or not
         await settle(pilot)
         assert not page.busy and app.loaded[tab][0] == page.request(app.state)
+
+
+async def test_a_page_is_laid_out_when_first_shown_and_once(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert [page.page_id for page in PAGES if app.page(page.page_id).built] == [PAGES[0].page_id]
+        assert not app.query("#triage-table")
+        await pilot.press("6", "1", "6")
+        await settle(pilot)
+        assert len(app.query("#triage-table")) == 1
+        table = app.query_one("#triage-table", IssueTable)
+        assert table.row_count > 0 and app.focused is table
+        teams = app.query_one("#triage-team", Select)
+        for team in metrics.dimensions(app.link.con)["team"]:
+            teams.value = team  # each team is a choice (an unknown value raises)
+        with pytest.raises(InvalidSelectValueError):
+            teams.value = "NOT A TEAM"
 
 
 async def test_switching_back_does_not_query_again(app, monkeypatch):
@@ -215,13 +234,19 @@ async def test_q_quits(app):
 async def test_layout_goes_side_by_side_when_wide(app):
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        assert app.has_class("-wide")
         first, second = app.query("#valskjalf-body Chart")
         assert first.region.y == second.region.y and first.region.x < second.region.x
-    async with HeimdallApp(app.db).run_test(size=(80, 24)) as pilot:
+        assert len({card.region.y for card in app.query_one("#kpis").children}) == 1  # six cards in a row
+        await pilot.resize_terminal(80, 24)
         await settle(pilot)
-        first, second = pilot.app.query("#valskjalf-body Chart")
+        first, second = app.query("#valskjalf-body Chart")
         assert first.region.x == second.region.x and first.region.y < second.region.y
+        await pilot.resize_terminal(130, 40)  # back again, on every page's grids
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        first, second = app.query("#huginn-body .charts > *")[:2]
+        assert first.region.y == second.region.y
 
 
 def test_opening_a_foreign_file_fails_before_the_screen(tmp_path):

@@ -65,11 +65,15 @@ class FlowPage(PanelPage):
 
     def content(self) -> ComposeResult:
         yield Static(id="flow-forecast", classes="forecast")
-        yield Input(
+        ask = Input(
             placeholder="a: ask - items (40), days (21d) or a date (2026-03-01), then enter",
             id="flow-ask",
             compact=True,
         )
+        # the box is reached with `a` only: n, p and tab move between the charts' tables, and
+        # never land in a box that would take them as text
+        ask.can_focus = False
+        yield ask
         with Grid(classes="charts"):
             yield Chart("Cycle-time scatterplot (days)", id="flow-scatter")
             yield Chart("Aging WIP by stage (days)", id="flow-aging-chart")
@@ -118,11 +122,6 @@ class FlowPage(PanelPage):
     def _own_keys(self) -> set[str]:
         # `a` opens the question box at once, loading or not: what is typed next is the question
         return super()._own_keys() - {"a"}
-
-    def on_mount(self) -> None:
-        # the box is reached with `a` only: n, p and tab move between the charts' tables, and
-        # never land in a box that would take them as text
-        self.query_one("#flow-ask", Input).can_focus = False
 
     def action_ask(self) -> None:
         field = self.query_one("#flow-ask", Input)

@@ -94,7 +94,7 @@ class InvestigatorPage(Page):
     @property
     def lists_recent(self) -> bool:
         """Whether it shows the recently touched issues (no issue, or one not found)."""
-        return bool(self.query_one("#recent", IssueTable).display)
+        return self.built and bool(self.query_one("#recent", IssueTable).display)
 
     def initial_focus(self):
         return self.query_one("#recent", IssueTable) if self.lists_recent else self

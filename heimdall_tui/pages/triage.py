@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
 from rich.text import Text
@@ -62,17 +63,17 @@ class TriagePage(PanelPage):
         self.shown = views.TriageQuery()  # what the rows on screen answer
         self.total = 0
         self.rule = views.metrics.TRIAGE_RULE  # until the first view says it
-        self.choices: dict[str, set] = {
-            "#triage-team": set(),
-            "#triage-project": set(),
+        self.choices: dict[str, Collection] = {
+            "#triage-team": [],
+            "#triage-project": [],
             "#triage-state": {"in_progress", "review", "blocked"},
             "#triage-limit": set(ROWS_PER_PAGE),
         }
 
     def content(self) -> ComposeResult:
         with Horizontal(id="triage-filters"):
-            yield Select([], prompt="team: all", compact=True, id="triage-team")
-            yield Select([], prompt="project: all", compact=True, id="triage-project")
+            yield Select(self._options("#triage-team"), prompt="team: all", compact=True, id="triage-team")
+            yield Select(self._options("#triage-project"), prompt="project: all", compact=True, id="triage-project")
             yield Select(
                 [(state_label(s), s) for s in ("in_progress", "review", "blocked")],
                 prompt="state: all",
@@ -89,13 +90,18 @@ class TriagePage(PanelPage):
         yield Static(id="triage-rule", classes="dim")
         yield IssueTable(list(COLUMNS), id="triage-table", sort_callback=self._sorted)
 
+    def _options(self, widget_id: str) -> list[tuple[str, str]]:
+        return [(v, v) for v in self.choices[widget_id]]
+
     def set_dimensions(self, dimensions: dict[str, list[str]]) -> None:
+        """The teams and projects to choose from; a page not built yet lays them out when it is."""
         for key, widget_id in (("team", "#triage-team"), ("project_key", "#triage-project")):
-            select = self.query_one(widget_id, Select)
-            self.choices[widget_id] = set(dimensions[key])
-            with self.prevent(Select.Changed):
-                select.set_options([(v, v) for v in dimensions[key]])
-        self._reflect(self.shown)
+            self.choices[widget_id] = list(dimensions[key])  # as the warehouse orders them
+            if self.built:
+                with self.prevent(Select.Changed):
+                    self.query_one(widget_id, Select).set_options(self._options(widget_id))
+        if self.built:
+            self._reflect(self.shown)
 
     def _reflect(self, request: views.TriageQuery) -> None:
         """Show `request` in the selects without announcing it as a change."""
