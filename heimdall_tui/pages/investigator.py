@@ -20,6 +20,9 @@ from heimdall_tui.widgets.format import (
 )
 
 
+ISSUE_PARTS = ("inv-summary", "inv-transitions", "inv-time", "inv-relations", "inv-blockers", "inv-sprints", "inv-quality")
+
+
 class InvestigatorPage(Page):
     """One issue's lifecycle; with none chosen, the recently touched issues."""
 
@@ -115,10 +118,17 @@ class InvestigatorPage(Page):
     def action_copy_key(self) -> None:
         self.post_message(self.Copy())
 
+    def start_loading(self) -> None:
+        # another issue's facts must not show under this one's key; hidden, they are also not
+        # redrawn while the query runs (which the redrawing slowed down)
+        super().start_loading()
+        for widget_id in ISSUE_PARTS:
+            self.query_one(f"#{widget_id}").display = False
+
     def show(self, view: views.Investigation) -> None:
         issue = view.issue
         found = issue is not None
-        for widget_id in ("inv-summary", "inv-transitions", "inv-time", "inv-blockers", "inv-sprints", "inv-quality"):
+        for widget_id in ISSUE_PARTS:
             self.query_one(f"#{widget_id}").display = found
         self.query_one("#inv-relations").display = issue is not None and issue.relations.height > 0
         recent = self.query_one("#recent", IssueTable)
