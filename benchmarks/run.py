@@ -2,8 +2,9 @@
 and JSON. `seconds` is end to end as a user runs it (interpreter start, imports, work) and
 is what the target is checked against (the median of 5 runs for the 1,200-issue cases);
 `work` leaves out importing duckdb, polars, numpy and typer (about 0.4 s here); peak memory
-is the process's maximum resident set. Where tmux is installed, the first useful screen is
-also timed in a real terminal (a tmux pane of 120x40, read every 10 ms).
+is the process's maximum resident set. Where tmux is installed, the first useful screen, a tab
+switch and a drill-down are also timed in a real terminal (a tmux pane of 120x40, read every
+10 ms).
 
     python -m benchmarks                 # everything, including 1,000,000 issues
     python -m benchmarks --huge          # and 10,000,000 issues (about 20 minutes, 10 GB of disk)
@@ -211,34 +212,51 @@ def bench_tui(folder: Path, issues: int) -> list[Result]:
 TERMINAL_RUNS = 6
 
 
-def bench_terminal(folder: Path, issues: int) -> Result | None:
-    """The first useful screen in a real terminal: the app started in a tmux pane of 120x40,
-    the pane read every 10 ms until the verdict and the KPI cards show with nothing loading
-    (median of 6 runs). None without tmux."""
+def bench_terminal(folder: Path, issues: int) -> list[Result]:
+    """What a user sees in a real terminal: the app started in a tmux pane of 120x40, the pane
+    read every 10 ms. Timed: launch until the verdict and the KPI cards show with nothing
+    loading; then, a second after, `2` until HUGINN shows its data; then, on TRIAGE, `enter`
+    until the riskiest item's issue is shown (medians of 6 runs, each a fresh app). Empty
+    without tmux."""
     if shutil.which("tmux") is None:
-        return None
+        return []
     db = folder / f"bench-{issues}.duckdb"
     command = shlex.join([sys.executable, "-c", "from heimdall_tui.cli import main; main()", "--db", str(db)])
     session = f"heimdall-bench-{os.getpid()}"
-    samples = []
+    shown = ""
+
+    def until(condition, since: float) -> float:
+        nonlocal shown
+        while time.perf_counter() - since < 60:
+            shown = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+            if condition(shown) and "loading" not in shown:
+                return time.perf_counter() - since
+            time.sleep(0.01)
+        raise SystemExit(f"the app did not show what was asked within 60 s:\n{shown}")
+
+    def press(key: str) -> float:
+        subprocess.run(["tmux", "send-keys", "-t", session, key], check=True)
+        return time.perf_counter()
+
+    samples: dict[str, list[float]] = {"first": [], "tab": [], "drill": []}
     for _ in range(TERMINAL_RUNS):
         start = time.perf_counter()
         subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command], check=True)
         try:
-            while time.perf_counter() - start < 60:
-                pane = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True)
-                shown = pane.stdout
-                if "Delivery is" in shown and "Rework rate" in shown and " vs " in shown and "loading" not in shown:
-                    samples.append(time.perf_counter() - start)
-                    break
-                time.sleep(0.01)
-            else:
-                raise SystemExit(f"the app did not show the executive tab within 60 s:\n{shown}")
+            samples["first"].append(until(lambda s: "Delivery is" in s and "Rework rate" in s and " vs " in s, start))
+            time.sleep(1.0)
+            samples["tab"].append(until(lambda s: "Done 7 days" in s and "Aging WIP:" in s, press("2")))
+            until(lambda s: "WIP triage:" in s, press("6"))
+            time.sleep(0.5)
+            samples["drill"].append(until(lambda s: "cycle start" in s, press("Enter")))
         finally:
             subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
-    seconds = sorted(samples)[len(samples) // 2]
+            time.sleep(0.3)  # a server still closing refuses the next session
     useful = 1.0 if issues < 10_000 else 1.5 if issues <= 1_000_000 else 2.0
-    return Result("first screen, terminal", issues, seconds, seconds, 0.0, useful, None)
+    cases = [("first screen, terminal", "first", useful), ("tab switch, terminal", "tab", 0.5)]
+    cases.append(("drill-down, terminal", "drill", 0.3))
+    medians = {key: sorted(runs)[len(runs) // 2] for key, runs in samples.items()}
+    return [Result(work, issues, medians[key], medians[key], 0.0, target, None) for work, key, target in cases]
 
 
 # Runs in the child: the Monte Carlo forecast itself (samples query + trials), warm.
@@ -333,9 +351,7 @@ def main(argv: list[str] | None = None) -> None:
             results.append(bench_forecast(folder, issues))
         for issues in sizes:
             results.extend(bench_tui(folder, issues))
-            terminal = bench_terminal(folder, issues)
-            if terminal is not None:
-                results.append(terminal)
+            results.extend(bench_terminal(folder, issues))
         results.append(bench_jira(folder, 1_200 if args.quick else 100_000))
 
     print(f"{'work':<22}{'issues':>11}{'seconds':>9}{'(work)':>8}{'target':>8}{'peak MB':>9}{'target':>8}  ok")
