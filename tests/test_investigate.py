@@ -1,7 +1,9 @@
 """Issue Investigator and WIP Triage: drill-down, jump, triage filters, export, numbers."""
 
 import csv
+import threading
 
+from heimdall_tui.pages.investigator import ISSUE_PARTS
 from heimdall_tui.widgets import IssueTable, KeyBar
 from tests.conftest import keys_delivered, settle
 from warehouse import metrics
@@ -42,6 +44,32 @@ async def test_the_investigator_shows_the_metrics_for_the_issue(app, con):
         quality = str(app.query_one("#inv-quality").render())
         for note in metrics.issue_data_quality(con, key):
             assert note in quality
+
+
+async def test_the_last_issue_is_hidden_while_the_next_one_loads(app, monkeypatch):
+    from heimdall_tui.pages import InvestigatorPage
+
+    arrived = threading.Event()
+    loader = InvestigatorPage.loader
+
+    def slow(con, key):
+        if key == "VALHALLA-336":
+            arrived.wait(10)
+        return loader(con, key)
+
+    monkeypatch.setattr(InvestigatorPage, "loader", staticmethod(slow))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_issue(["VALHALLA-335", "VALHALLA-336"], 0)
+        await settle(pilot)
+        summary = app.query_one("#inv-summary")
+        assert summary.display and "VALHALLA-335" in str(summary.render())
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.page("investigator").busy and not summary.display  # no VALHALLA-335 under 336's key
+        assert not any(app.query_one(f"#{part}").display for part in ISSUE_PARTS)
+        arrived.set()
+        await settle(pilot)
+        assert summary.display and "VALHALLA-336" in str(summary.render())
 
 
 async def test_the_page_takes_the_focus_and_scrolls(app):
