@@ -148,7 +148,10 @@ class HeimdallApp(Guarded, KeysInOrder, App):
         self.screen.set_focus(target, scroll_visible=False)
 
     def on_page_replay(self, message: Page.Replay) -> None:
-        self.replay_first(message.keys)
+        # the user may have moved on (`/`, another tab) since the page posted them
+        focused = self.screen.focused
+        if focused is not None and message.page in focused.ancestors_with_self:
+            self.replay_first(message.keys)
 
     def _drop_queued(self) -> None:
         for page in self.query(Page):

@@ -38,8 +38,9 @@ class Page(Guarded, VerticalScroll, can_focus=True):
     class Replay(Message):
         """Keys typed for this page while it loaded: to be handled now, before any typed later."""
 
-        def __init__(self, keys: list[events.Key]) -> None:
+        def __init__(self, page: Page, keys: list[events.Key]) -> None:
             super().__init__()
+            self.page = page
             self.keys = keys
 
     def __init__(self, built: bool = False, **kwargs):
@@ -123,7 +124,7 @@ class Page(Guarded, VerticalScroll, can_focus=True):
         if not self.display or focused is None or self not in focused.ancestors_with_self:
             return  # the user moved on (another tab, the jump box): these keys were for here
         if queued:
-            self.post_message(self.Replay(queued))
+            self.post_message(self.Replay(self, queued))
 
     def drop_queued(self) -> None:
         """The user did something else (another tab, the jump box, a dialog): what was

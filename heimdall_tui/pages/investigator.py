@@ -19,8 +19,16 @@ from heimdall_tui.widgets.format import (
     when,
 )
 
-
-ISSUE_PARTS = ("inv-summary", "inv-transitions", "inv-time", "inv-relations", "inv-blockers", "inv-sprints", "inv-quality")
+# what is shown of one issue (the hint line and the recent issues are not)
+ISSUE_PARTS = (
+    "inv-summary",
+    "inv-transitions",
+    "inv-time",
+    "inv-relations",
+    "inv-blockers",
+    "inv-sprints",
+    "inv-quality",
+)
 
 
 class InvestigatorPage(Page):
