@@ -253,8 +253,11 @@ def bench_terminal(folder: Path, issues: int) -> list[Result]:
             subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
             time.sleep(0.3)  # a server still closing refuses the next session
     useful = 1.0 if issues < 10_000 else 1.5 if issues <= 1_000_000 else 2.0
-    cases = [("first screen, terminal", "first", useful), ("tab switch, terminal", "tab", 0.5)]
-    cases.append(("drill-down, terminal", "drill", 0.3))
+    cases = [
+        ("first screen, terminal", "first", useful),
+        ("tab switch, terminal", "tab", 0.5),
+        ("drill-down, terminal", "drill", 0.3),
+    ]
     medians = {key: sorted(runs)[len(runs) // 2] for key, runs in samples.items()}
     return [Result(work, issues, medians[key], medians[key], 0.0, target, None) for work, key, target in cases]
 

@@ -136,9 +136,9 @@ class InvestigatorPage(Page):
     def show(self, view: views.Investigation) -> None:
         issue = view.issue
         found = issue is not None
+        related = issue is not None and issue.relations.height > 0
         for widget_id in ISSUE_PARTS:
-            self.query_one(f"#{widget_id}").display = found
-        self.query_one("#inv-relations").display = issue is not None and issue.relations.height > 0
+            self.query_one(f"#{widget_id}").display = related if widget_id == "inv-relations" else found
         recent = self.query_one("#recent", IssueTable)
         recent.display = not found
         if self.screen.focused in (self, recent):  # the keys go to what is shown: the list, or the issue
