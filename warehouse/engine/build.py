@@ -50,7 +50,9 @@ def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = No
         progress(f"building {m.name}", i, len(ordered))
         if isinstance(m.build, ByIssue):
             for part, where in enumerate(issue_ranges(con)):
-                select = f"SELECT * FROM ({m.build.select(where)}) ORDER BY {m.order_by}"
+                select = m.build.select(where)
+                if not m.build.in_order:
+                    select = f"SELECT * FROM ({select}) ORDER BY {m.order_by}"
                 con.execute(f"CREATE TABLE {m.name} AS {select}" if part == 0 else f"INSERT INTO {m.name} {select}")
         elif callable(m.build):
             m.build(con)

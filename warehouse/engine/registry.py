@@ -25,6 +25,9 @@ class ByIssue:
     picks the range and applies it to every source it reads."""
 
     select: Callable[[str], str]
+    # The SELECT yields its rows in the model's order_by already (it sorted them for its own
+    # windows), so the build does not sort them again.
+    in_order: bool = False
 
 
 Build = str | ByIssue | Callable[[duckdb.DuckDBPyConnection], None]
