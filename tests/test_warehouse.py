@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from warehouse.engine import build, registry
-from warehouse.engine.checks import DataTest
+from warehouse.engine.checks import DataTest, relationships
 from warehouse.engine.pipeline import copy_sources, materialise
 from warehouse.engine.registry import ByIssue, Model, order
 from warehouse.errors import BuildFailed, HeimdallError
@@ -146,6 +146,16 @@ def test_issue_ranges_cover_every_issue_once(tmp_path, monkeypatch):
     con.execute("CREATE TABLE probe AS SELECT unnest(range(-5, 10010)) AS issue_id")
     counts = con.execute("SELECT " + " + ".join(f"({r})::INT" for r in ranges) + " FROM probe").fetchall()
     assert {c for (c,) in counts} == {1}  # every id, also one no issue has, is in exactly one range
+    con.close()
+
+
+def test_a_relationship_test_returns_each_row_whose_parent_is_missing():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE parent AS SELECT unnest([1, 2]) AS id")
+    con.execute("CREATE TABLE child AS SELECT * FROM (VALUES (10, 1), (11, 3), (12, NULL), (13, 3)) t(cid, pid)")
+    test = relationships("child", "pid", "parent", "id")
+    # a NULL reference is not a broken one
+    assert con.execute(f"{test.sql} ORDER BY cid").fetchall() == [(11, 3), (13, 3)]
     con.close()
 
 

@@ -39,8 +39,9 @@ def unique(table: str, *columns: str) -> DataTest:
 def relationships(table: str, column: str, to_table: str, to_column: str) -> DataTest:
     return DataTest(
         f"relationships({table}.{column} -> {to_table}.{to_column})",
-        f"SELECT * FROM {table} t WHERE t.{column} IS NOT NULL AND NOT EXISTS "
-        f"(SELECT 1 FROM {to_table} p WHERE p.{to_column} = t.{column})",
+        # An anti join, not NOT EXISTS: DuckDB decorrelates that through a copy of every column
+        # of the table (40M transitions: 20 s against 1.5 s).
+        f"SELECT t.* FROM {table} t ANTI JOIN {to_table} p ON p.{to_column} = t.{column} WHERE t.{column} IS NOT NULL",
     )
 
 
