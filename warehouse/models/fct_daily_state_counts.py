@@ -16,27 +16,36 @@ MODELS = (
         ),
         # Set-based running sum of +1 (entry) / -1 (exit) events bucketed by the first day-end
         # at or after them; (x - 1 microsecond)::DATE is that day, midnight included.
+        # The 50M periods of 10M issues carry a group number (g), not three names, through the
+        # join and the sum, and the names join the few sums (25 s -> 10 s).
         build=f"""
             WITH days AS ({DAY_GRID}),
-            groups AS (SELECT DISTINCT team, project_key, issue_type FROM stg_issues),
+            issues AS (SELECT issue_id, team, project_key, issue_type FROM stg_issues),
+            groups AS (SELECT team, project_key, issue_type, row_number() OVER () AS g
+                       FROM (SELECT DISTINCT team, project_key, issue_type FROM issues)),
+            issue_group AS (
+                SELECT i.issue_id, g.g FROM issues i JOIN groups g ON g.team IS NOT DISTINCT FROM i.team
+                     AND g.project_key IS NOT DISTINCT FROM i.project_key
+                     AND g.issue_type IS NOT DISTINCT FROM i.issue_type
+            ),
             states AS (SELECT * FROM (VALUES {_STATES}) s(canonical_status)),
             periods AS (
-                SELECT p.entered_at, p.exited_at, p.canonical_status, i.team, i.project_key, i.issue_type
-                FROM fct_status_periods p JOIN stg_issues i USING (issue_id) WHERE p.is_flow_item
+                SELECT p.entered_at, p.exited_at, p.canonical_status, ig.g
+                FROM fct_status_periods p JOIN issue_group ig USING (issue_id) WHERE p.is_flow_item
             ),
             deltas AS (
-                SELECT CAST(entered_at - INTERVAL 1 MICROSECOND AS DATE) AS day, team, project_key, issue_type,
-                       canonical_status, 1 AS delta
+                SELECT CAST(entered_at - INTERVAL 1 MICROSECOND AS DATE) AS day, g, canonical_status, 1 AS delta
                 FROM periods
                 UNION ALL
-                SELECT CAST(exited_at - INTERVAL 1 MICROSECOND AS DATE), team, project_key, issue_type,
-                       canonical_status, -1
+                SELECT CAST(exited_at - INTERVAL 1 MICROSECOND AS DATE), g, canonical_status, -1
                 FROM periods WHERE exited_at IS NOT NULL
             ),
             bucketed AS (
-                SELECT greatest(day, (SELECT min(day) FROM days)) AS day, team, project_key, issue_type,
-                       canonical_status, sum(delta) AS delta
-                FROM deltas GROUP BY ALL
+                SELECT b.day, g.team, g.project_key, g.issue_type, b.canonical_status, b.delta
+                FROM (SELECT greatest(day, (SELECT min(day) FROM days)) AS day, g, canonical_status,
+                             sum(delta) AS delta
+                      FROM deltas GROUP BY ALL) b
+                JOIN groups g USING (g)
             )
             SELECT d.day, g.team, g.project_key, g.issue_type, s.canonical_status,
                    CAST(sum(coalesce(b.delta, 0)) OVER (
