@@ -2,7 +2,7 @@
 the order screens filter them, keys indexed, and the current-state table standing in for the
 history where it gives the same answer."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -11,7 +11,7 @@ from polars.testing import assert_frame_equal
 from heimdall_tui import views
 from warehouse import metrics, report
 from warehouse.engine.db import open_warehouse
-from warehouse.metrics import Filters, delivery, wip
+from warehouse.metrics import Filters, analytics, delivery, wip
 from warehouse.metrics.filters import frame
 from warehouse.semantics.calendar import screen_windows
 
@@ -189,3 +189,21 @@ def test_wip_from_the_daily_changes_equals_the_history(con, filters, monkeypatch
     )
     assert kept[0] == scanned[0]
     assert kept[1] == pytest.approx(scanned[1], rel=1e-9)
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(team="FREYA"), Filters(project="VALHALLA", issue_type="Bug")])
+def test_cumulative_flow_from_the_daily_mart_equals_the_history(con, filters, monkeypatch):
+    end = metrics.period_end(con)
+    midnight = datetime(end.year, end.month, end.day, tzinfo=UTC)
+    # to the period end (after every move), between two midnights, and longer than the history
+    windows = [(end - timedelta(days=30), end), (midnight - timedelta(days=20), midnight - timedelta(days=6))]
+    windows.append((end - timedelta(days=400), end))
+    for start, stop in windows:
+        assert analytics._stage_moves_by_day(con, start, stop, filters) is not None
+    kept = [metrics.cumulative_flow(con, *w, filters) for w in windows]
+    assert kept[0]["items"].sum() > 0
+    # a window ending within a day that has moves after its end needs the periods' times
+    assert analytics._stage_moves_by_day(con, end - timedelta(days=9), end - timedelta(hours=30), filters) is None
+    monkeypatch.setattr(analytics, "_stage_moves_by_day", lambda *args: None)  # the history's answer
+    for window, mart in zip(windows, kept):
+        assert_frame_equal(mart, metrics.cumulative_flow(con, *window, filters))

@@ -152,13 +152,14 @@ def cumulative_flow(
     before `end`, the number of flow items in each stage, where the done stages count only what
     reached them since `start`, so the chart starts at the window, not at the beginning of
     history (stacked in stage order, the bands are the CFD)."""
-    cond, params = filters.where_periods()
     first = _midnight(start)
     days = max(0, (_midnight(end - timedelta(microseconds=1)) - first).days + 1)
     # At a day's end the items in a stage are those that entered it by then minus those that
-    # left: one pass over the periods counts both per stage and day (before the window: day
-    # -1), and a running sum over the window's days turns them into the counts - no join of
-    # every period with every day.
+    # left: the moves are counted per stage and day (before the window: day -1), and a running
+    # sum over the window's days turns them into the counts - no join of every period with
+    # every day. The periods' moves come from the daily mart when the window's end leaves no
+    # day cut short, else from the periods themselves.
+    moves, params = _stage_moves_by_day(con, first, end, filters) or _stage_moves(end, filters)
     return frame(
         con,
         f"""
@@ -166,21 +167,9 @@ def cumulative_flow(
             SELECT stage_index FROM dim_stage
             WHERE NOT is_active AND stage_index > (SELECT coalesce(max(stage_index), -1) FROM dim_stage WHERE is_active)
         ),
-        kept AS (
-            SELECT p.stage, p.stage_index, p.entered_at, p.exited_at
-            FROM {filters.periods()}
-            WHERE p.stage IS NOT NULL AND p.entered_at < $end AND {cond}
-              AND NOT (p.stage_index IN (SELECT stage_index FROM done_stages) AND p.entered_at < $first)
-        ),
-        moves AS (
-            SELECT stage, stage_index, entered_at AS moved_at, 1 AS delta FROM kept
-            UNION ALL
-            SELECT stage, stage_index, exited_at, -1 FROM kept WHERE exited_at < $end
-        ),
+        moves AS ({moves}),
         binned AS (
-            SELECT stage, stage_index,
-                   CAST(greatest(floor((epoch(moved_at) - epoch($first)) / 86400), -1) AS INTEGER) AS day_no,
-                   sum(delta) AS delta
+            SELECT stage, stage_index, CAST(greatest(day_no, -1) AS INTEGER) AS day_no, sum(delta) AS delta
             FROM moves GROUP BY ALL
         ),
         grid AS (
@@ -195,7 +184,59 @@ def cumulative_flow(
         SELECT CAST($first AS DATE) + day_no AS day, stage, stage_index, CAST(items AS BIGINT) AS items
         FROM counted WHERE day_no >= 0 AND items > 0
         ORDER BY day, stage_index""",
-        {"first": first, "end": end, "days": days, **params},
+        {"first": first, "days": days, **params},
+    )
+
+
+def _stage_moves(end: datetime, filters: Filters) -> tuple[str, dict]:
+    """(stage, stage_index, day_no, delta): the entries (+1) into and exits (-1) from stages
+    before `end` by day from $first, from the periods; a done stage's only if entered from
+    $first on. With its parameters."""
+    cond, params = filters.where_periods()
+    return (
+        f"""
+        WITH kept AS (
+            SELECT p.stage, p.stage_index, p.entered_at, p.exited_at
+            FROM {filters.periods()}
+            WHERE p.stage IS NOT NULL AND p.entered_at < $end AND {cond}
+              AND NOT (p.stage_index IN (SELECT stage_index FROM done_stages) AND p.entered_at < $first)
+        )
+        SELECT stage, stage_index, floor((epoch(entered_at) - epoch($first)) / 86400) AS day_no, 1 AS delta
+        FROM kept
+        UNION ALL
+        SELECT stage, stage_index, floor((epoch(exited_at) - epoch($first)) / 86400), -1
+        FROM kept WHERE exited_at < $end""",
+        {**params, "end": end},
+    )
+
+
+def _stage_moves_by_day(
+    con: duckdb.DuckDBPyConnection, first: datetime, end: datetime, filters: Filters
+) -> tuple[str, dict] | None:
+    """The same moves from mart_stage_days, when every move before `end` is in a whole day:
+    `end` is a UTC midnight (the days before it), or no move is at or after it (all days)."""
+    cond, params = filters.where(flow_items=False)  # the mart holds flow items only
+    params["first_day"] = first.date()
+    if end == _midnight(end):
+        before_end = "{day} < $end_day"
+        params["end_day"] = _midnight(end).date()
+    else:
+        (after,) = con.execute("SELECT max(last_moved_at) >= $end FROM mart_stage_days", {"end": end}).fetchall()[0]
+        if after:
+            return None
+        before_end = "{day} IS NOT NULL"
+    return (
+        f"""
+        WITH kept AS (
+            SELECT stage, stage_index, entered_day, exited_day, periods FROM mart_stage_days
+            WHERE {before_end.format(day="entered_day")} AND {cond}
+              AND NOT (stage_index IN (SELECT stage_index FROM done_stages) AND entered_day < $first_day)
+        )
+        SELECT stage, stage_index, entered_day - $first_day AS day_no, periods AS delta FROM kept
+        UNION ALL
+        SELECT stage, stage_index, exited_day - $first_day, -periods FROM kept
+        WHERE {before_end.format(day="exited_day")}""",
+        params,
     )
 
 

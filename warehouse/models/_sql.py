@@ -15,6 +15,20 @@ DAY_GRID = """
     ) t(d)
 """
 
+# Each issue's (team, project, issue type) as a group number g: tens of millions of periods
+# carry g, not three names, through a join and a sum, and the names join the few sums (the
+# daily state counts of 10M issues: 25 s -> 10 s).
+ISSUE_GROUPS = """
+    groups AS (
+        SELECT team, project_key, issue_type, row_number() OVER () AS g
+        FROM (SELECT DISTINCT team, project_key, issue_type FROM stg_issues)
+    ),
+    issue_group AS (
+        SELECT i.issue_id, g.g FROM stg_issues i JOIN groups g ON g.team IS NOT DISTINCT FROM i.team
+             AND g.project_key IS NOT DISTINCT FROM i.project_key
+             AND g.issue_type IS NOT DISTINCT FROM i.issue_type
+    )"""
+
 
 def stored_workflow(con) -> Workflow:
     """The workflow rules the warehouse was built with (meta.workflow), else the defaults."""

@@ -1,6 +1,6 @@
 from warehouse.engine.checks import expect, not_null, unique
 from warehouse.engine.registry import Model
-from warehouse.models._sql import DAY_GRID
+from warehouse.models._sql import DAY_GRID, ISSUE_GROUPS
 from warehouse.semantics.rules import STATES
 
 _STATES = ", ".join(f"('{s}')" for s in STATES)
@@ -16,18 +16,9 @@ MODELS = (
         ),
         # Set-based running sum of +1 (entry) / -1 (exit) events bucketed by the first day-end
         # at or after them; (x - 1 microsecond)::DATE is that day, midnight included.
-        # The 50M periods of 10M issues carry a group number (g), not three names, through the
-        # join and the sum, and the names join the few sums (25 s -> 10 s).
         build=f"""
             WITH days AS ({DAY_GRID}),
-            issues AS (SELECT issue_id, team, project_key, issue_type FROM stg_issues),
-            groups AS (SELECT team, project_key, issue_type, row_number() OVER () AS g
-                       FROM (SELECT DISTINCT team, project_key, issue_type FROM issues)),
-            issue_group AS (
-                SELECT i.issue_id, g.g FROM issues i JOIN groups g ON g.team IS NOT DISTINCT FROM i.team
-                     AND g.project_key IS NOT DISTINCT FROM i.project_key
-                     AND g.issue_type IS NOT DISTINCT FROM i.issue_type
-            ),
+            {ISSUE_GROUPS},
             states AS (SELECT * FROM (VALUES {_STATES}) s(canonical_status)),
             periods AS (
                 SELECT p.entered_at, p.exited_at, p.canonical_status, ig.g
