@@ -12,7 +12,9 @@ from warehouse.errors import HeimdallError
 # 2: resolutions, issue hierarchy, status ids and categories (raw_statuses), meta.notes
 # 3: board columns (raw_board_columns), stages (dim_stage, stage on periods), SLEs (dim_sle)
 # 4: facts stored in the order screens read them, issue keys indexed, the delivery mart
-SCHEMA_VERSION = 5
+# 5: each active item's stage and stage entry in fct_wip_current
+# 6: stage moves per day (mart_stage_days) for cumulative flow
+SCHEMA_VERSION = 6
 
 
 def default_db_path() -> Path:
