@@ -207,3 +207,21 @@ def test_cumulative_flow_from_the_daily_mart_equals_the_history(con, filters, mo
     monkeypatch.setattr(analytics, "_stage_moves_by_day", lambda *args: None)  # the history's answer
     for window, mart in zip(windows, kept):
         assert_frame_equal(mart, metrics.cumulative_flow(con, *window, filters))
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(team="FREYA"), Filters(project="VALHALLA", issue_type="Bug")])
+def test_time_in_stage_from_the_daily_mart_equals_the_history(con, filters, monkeypatch):
+    end = metrics.period_end(con)
+    midnight = datetime(end.year, end.month, end.day, tzinfo=UTC)
+    windows = [metrics.reporting_window(con, 12), (midnight - timedelta(days=20), midnight - timedelta(days=6))]
+    windows += [(midnight - timedelta(days=400), end), metrics.reporting_window(con, None)]  # all time
+    for window in windows:
+        assert analytics._stage_hours_by_day(con, *window, filters) is not None
+    kept = [metrics.time_in_stage(con, *w, filters) for w in windows]
+    assert kept[0]["hours"].sum() > 0
+    # a window that does not start at a midnight, or ends within a day before as_of, needs the periods
+    assert analytics._stage_hours_by_day(con, end - timedelta(days=7), end, filters) is None
+    assert analytics._stage_hours_by_day(con, midnight - timedelta(days=7), end - timedelta(hours=30), filters) is None
+    monkeypatch.setattr(analytics, "_stage_hours_by_day", lambda *args: None)  # the history's answer
+    for window, mart in zip(windows, kept):
+        assert_frame_equal(mart, metrics.time_in_stage(con, *window, filters), rel_tol=1e-9)

@@ -13,7 +13,7 @@ from warehouse.errors import HeimdallError
 # 3: board columns (raw_board_columns), stages (dim_stage, stage on periods), SLEs (dim_sle)
 # 4: facts stored in the order screens read them, issue keys indexed, the delivery mart
 # 5: each active item's stage and stage entry in fct_wip_current
-# 6: stage moves per day (mart_stage_days) for cumulative flow
+# 6: stage moves and delivered items' stage hours per day (mart_stage_days, mart_stage_hours)
 SCHEMA_VERSION = 6
 
 

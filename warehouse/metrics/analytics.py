@@ -278,18 +278,47 @@ def time_in_stage(
     to done) spent in each stage, summed, with each stage's share and the mean per item, in
     stage order; a status no stage lists counts as "(no stage)"."""
     cond, params = filters.where("l")
+    delivered = f"SELECT count(*) FROM fct_issue_lifecycle l WHERE {within('l.delivered_at')} AND {cond}"
+    hours, more = _stage_hours_by_day(con, start, end, filters) or (
+        f"""
+        SELECT p.stage, p.stage_index, p.hours
+        FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id)
+        WHERE {within("l.delivered_at")} AND {within("p.entered_at", "l.first_in_progress_at", "l.done_at")}
+          AND {cond}""",
+        {},
+    )
     return frame(
         con,
         f"""
-        SELECT coalesce(p.stage, '(no stage)') AS stage, any_value(p.stage_index) AS stage_index,
-               sum(p.hours) AS hours, 100.0 * sum(p.hours) / sum(sum(p.hours)) OVER () AS share_pct,
-               sum(p.hours) / any_value(n.items) AS mean_hours_per_item
-        FROM fct_status_periods p JOIN fct_issue_lifecycle l USING (issue_id),
-             (SELECT count(*) AS items FROM fct_issue_lifecycle l WHERE {within("l.delivered_at")} AND {cond}) n
-        WHERE {within("l.delivered_at")} AND {within("p.entered_at", "l.first_in_progress_at", "l.done_at")}
-          AND {cond}
+        SELECT coalesce(h.stage, '(no stage)') AS stage, any_value(h.stage_index) AS stage_index,
+               sum(h.hours) AS hours, 100.0 * sum(h.hours) / sum(sum(h.hours)) OVER () AS share_pct,
+               sum(h.hours) / any_value(n.items) AS mean_hours_per_item
+        FROM ({hours}) h, ({delivered}) n(items)
         GROUP BY 1 ORDER BY stage_index NULLS LAST""",
-        {"start": start, "end": end, **params},
+        {"start": start, "end": end, **params, **more},
+    )
+
+
+def _stage_hours_by_day(
+    con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters
+) -> tuple[str, dict] | None:
+    """(stage, stage_index, hours) of the items delivered in [start, end) from the sums the
+    build kept per day of delivery (mart_stage_hours), when the window holds whole days of
+    deliveries: from a midnight or from before the first delivery, to a midnight or to after
+    the last one (as_of); None otherwise."""
+    if end != _midnight(end) and end <= as_of(con):
+        return None
+    if start != _midnight(start):
+        (first,) = con.execute("SELECT min(delivered_at) FROM fct_issue_lifecycle").fetchall()[0]
+        if first is not None and first < start:
+            return None
+    last_day = _midnight(end) if end == _midnight(end) else _midnight(end) + timedelta(days=1)
+    cond, params = filters.where(flow_items=False)  # the mart holds flow items only
+    return (
+        f"""
+        SELECT stage, stage_index, hours FROM mart_stage_hours
+        WHERE delivered_day >= $first_day AND delivered_day < $last_day AND {cond}""",
+        {**params, "first_day": _midnight(start).date(), "last_day": last_day.date()},
     )
 
 
