@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from heimdall_tui.pages.flow import parse_ask
+from heimdall_tui.pages.flow import HISTOGRAM_ROWS, histogram, parse_ask
 from heimdall_tui.report import forecast_lines
 from heimdall_tui.views import Ask
 from heimdall_tui.widgets import IssueTable
@@ -113,3 +113,13 @@ def test_what_the_ask_box_understands(text, asked):
 @pytest.mark.parametrize("text", ["0", "0d", "9999d", "tomorrow", ""])
 def test_what_the_ask_box_refuses(text):
     assert isinstance(parse_ask(text, Ask()), str)
+
+
+def test_the_throughput_histogram_bins_counts_when_a_row_each_would_not_fit():
+    # a small team: a row per count, the quiet days too
+    assert histogram([0, 2, 2, 3]) == [("0 a day", [1.0]), ("1 a day", [0.0]), ("2 a day", [2.0]), ("3 a day", [1.0])]
+    # a large site: 48,000 items on the busiest day would be 48,001 rows; 20 ranges of 2,401
+    rows = histogram([100, 2_400, 2_401, 48_000])
+    assert len(rows) == HISTOGRAM_ROWS
+    assert rows[0] == ("0-2,400", [2.0]) and rows[1] == ("2,401-4,801", [1.0]) and rows[-1][1] == [1.0]
+    assert sum(days for _, (days,) in rows) == 4

@@ -41,6 +41,22 @@ def parse_ask(text: str, current: views.Ask) -> views.Ask | str:
         return f"{text.strip()!r}: type a number of items (40), of days (21d) or a date (2026-03-01)"
 
 
+HISTOGRAM_ROWS = 20
+
+
+def histogram(daily: list[int]) -> list[tuple[str, list[float]]]:
+    """Days by items delivered: a row per count (`3 a day`), or, when the busiest day would
+    need more than HISTOGRAM_ROWS rows (tens of thousands a day on a large site), a row per
+    range of counts of equal width (`2,500-4,999`)."""
+    top = max(daily, default=0)
+    width = -(-(top + 1) // HISTOGRAM_ROWS)
+    counts = Counter(n // width for n in daily)
+    return [
+        (f"{b} a day" if width == 1 else f"{b * width:,}-{(b + 1) * width - 1:,}", [float(counts.get(b, 0))])
+        for b in range(top // width + 1)
+    ]
+
+
 class FlowPage(PanelPage):
     page_id = "volva"
     title = "VÖLVA"
@@ -254,10 +270,8 @@ class FlowPage(PanelPage):
             y_axis(plt, daily, "items")
 
         self.query_one("#flow-run", Chart).draw(draw)
-        counts = Counter(daily)
-        rows = [(f"{n} a day", [float(counts.get(n, 0))]) for n in range(max(daily, default=0) + 1)]
         self.query_one("#flow-histogram", BarList).show(
-            rows, [("days", "█", "cyan")], note=f"{len(daily):,} days {view.window_label}"
+            histogram(daily), [("days", "█", "cyan")], note=f"{len(daily):,} days {view.window_label}"
         )
 
     def _cfd(self, view: views.Flow) -> None:
