@@ -4,7 +4,7 @@ Stages are the workflow's board columns (`dim_stage`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
 import duckdb
@@ -31,6 +31,18 @@ class Scatter(TypedDict):
 def _midnight(t: datetime) -> datetime:
     t = t.astimezone(UTC)
     return datetime(t.year, t.month, t.day, tzinfo=UTC)
+
+
+def _days_before(end: datetime, latest: datetime | None) -> date | None:
+    """For a daily mart: the first UTC day to leave out so that its days hold exactly what
+    happened before `end` - `end`'s day when `end` is a midnight, the day after it when nothing
+    happened at or after `end` (`latest`, the last instant the mart counts, is before it);
+    None when `end` cuts a day short (the facts must answer)."""
+    if end == _midnight(end):
+        return end.astimezone(UTC).date()
+    if latest is None or latest < end:
+        return (_midnight(end) + timedelta(days=1)).date()
+    return None
 
 
 def daily_throughput(
@@ -215,28 +227,22 @@ def _stage_moves_by_day(
 ) -> tuple[str, dict] | None:
     """The same moves from mart_stage_days, when every move before `end` is in a whole day:
     `end` is a UTC midnight (the days before it), or no move is at or after it (all days)."""
+    (latest,) = con.execute("SELECT max(last_moved_at) FROM mart_stage_days").fetchall()[0]
+    last_day = _days_before(end, latest)
+    if last_day is None:
+        return None
     cond, params = filters.where(flow_items=False)  # the mart holds flow items only
-    params["first_day"] = first.date()
-    if end == _midnight(end):
-        before_end = "{day} < $end_day"
-        params["end_day"] = _midnight(end).date()
-    else:
-        (after,) = con.execute("SELECT max(last_moved_at) >= $end FROM mart_stage_days", {"end": end}).fetchall()[0]
-        if after:
-            return None
-        before_end = "{day} IS NOT NULL"
     return (
         f"""
         WITH kept AS (
             SELECT stage, stage_index, entered_day, exited_day, periods FROM mart_stage_days
-            WHERE {before_end.format(day="entered_day")} AND {cond}
+            WHERE entered_day < $last_day AND {cond}
               AND NOT (stage_index IN (SELECT stage_index FROM done_stages) AND entered_day < $first_day)
         )
         SELECT stage, stage_index, entered_day - $first_day AS day_no, periods AS delta FROM kept
         UNION ALL
-        SELECT stage, stage_index, exited_day - $first_day, -periods FROM kept
-        WHERE {before_end.format(day="exited_day")}""",
-        params,
+        SELECT stage, stage_index, exited_day - $first_day, -periods FROM kept WHERE exited_day < $last_day""",
+        {**params, "first_day": first.date(), "last_day": last_day},
     )
 
 
@@ -306,19 +312,19 @@ def _stage_hours_by_day(
     build kept per day of delivery (mart_stage_hours), when the window holds whole days of
     deliveries: from a midnight or from before the first delivery, to a midnight or to after
     the last one (as_of); None otherwise."""
-    if end != _midnight(end) and end <= as_of(con):
+    last_day = _days_before(end, as_of(con))  # nothing is delivered after as_of
+    if last_day is None:
         return None
     if start != _midnight(start):
         (first,) = con.execute("SELECT min(delivered_at) FROM fct_issue_lifecycle").fetchall()[0]
         if first is not None and first < start:
             return None
-    last_day = _midnight(end) if end == _midnight(end) else _midnight(end) + timedelta(days=1)
     cond, params = filters.where(flow_items=False)  # the mart holds flow items only
     return (
         f"""
         SELECT stage, stage_index, hours FROM mart_stage_hours
         WHERE delivered_day >= $first_day AND delivered_day < $last_day AND {cond}""",
-        {**params, "first_day": _midnight(start).date(), "last_day": last_day.date()},
+        {**params, "first_day": _midnight(start).date(), "last_day": last_day},
     )
 
 
