@@ -149,6 +149,48 @@ def test_issue_ranges_cover_every_issue_once(tmp_path, monkeypatch):
     con.close()
 
 
+def _by_issue_model(select) -> Model:
+    return Model("by_range", ("raw_issues",), ByIssue(select, in_order=True), "d", order_by="issue_id")
+
+
+def test_ranges_built_at_once_keep_issue_order_and_the_callers_transaction(monkeypatch):
+    """Ranges run two at a time, each on its own cursor, yet the table holds them in issue
+    order, and a caller's open transaction is open again afterwards."""
+    monkeypatch.setattr(build, "ISSUES_PER_RANGE", 7)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE raw_issues AS SELECT range AS issue_id FROM range(1, 101)")
+    con.execute("BEGIN")
+    # later ranges finish first: were they committed as they finish, the order would break
+    model = _by_issue_model(
+        lambda where: (
+            f"SELECT issue_id, sum(j) AS busy FROM raw_issues, range(20000 - issue_id * 150) t(j) "
+            f"WHERE {where} GROUP BY issue_id ORDER BY issue_id"
+        )
+    )
+    build.build_models(con, [model])
+    assert len(build.issue_ranges(con)) == 15
+    assert [i for (i,) in con.execute("SELECT issue_id FROM by_range").fetchall()] == list(range(1, 101))
+    con.execute("ROLLBACK")  # raises if build_models had left no transaction open
+    con.close()
+
+
+def test_a_failing_range_fails_the_model_with_its_own_error(monkeypatch):
+    monkeypatch.setattr(build, "ISSUES_PER_RANGE", 10)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE raw_issues AS SELECT range AS issue_id FROM range(1, 101)")
+    model = _by_issue_model(
+        lambda where: (
+            f"SELECT issue_id, CASE WHEN issue_id = 57 THEN error('issue 57 is broken') END AS x "
+            f"FROM raw_issues WHERE {where} ORDER BY issue_id"
+        )
+    )
+    with pytest.raises(duckdb.Error, match="issue 57 is broken"):
+        build.build_models(con, [model])
+    # no range after the failed one was committed
+    assert con.execute("SELECT count(*) FROM by_range WHERE issue_id > 60").fetchone() == (0,)
+    con.close()
+
+
 def test_a_relationship_test_returns_each_row_whose_parent_is_missing():
     con = duckdb.connect()
     con.execute("CREATE TABLE parent AS SELECT unnest([1, 2]) AS id")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
 
 from warehouse.engine.checks import DataTest
 from warehouse.engine.registry import ByIssue, Model, discover, order
+from warehouse.engine.writer import interruptible
 from warehouse.sources.contract import ensure_raw_tables
 
 SAMPLE_ROWS = 5
@@ -49,11 +52,7 @@ def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = No
     for i, m in enumerate(ordered):
         progress(f"building {m.name}", i, len(ordered))
         if isinstance(m.build, ByIssue):
-            for part, where in enumerate(issue_ranges(con)):
-                select = m.build.select(where)
-                if not m.build.in_order:
-                    select = f"SELECT * FROM ({select}) ORDER BY {m.order_by}"
-                con.execute(f"CREATE TABLE {m.name} AS {select}" if part == 0 else f"INSERT INTO {m.name} {select}")
+            build_by_issue(con, m)
         elif callable(m.build):
             m.build(con)
         else:
@@ -64,9 +63,76 @@ def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = No
     progress("built", len(ordered), len(ordered))
 
 
-# Issues per range of a ByIssue model: 1M issues (about 5M periods) keep fct_status_periods'
-# window under 2 GB; fewer, larger ranges are no faster (10M issues: 50 s in 10 ranges, 53 s in 5).
-ISSUES_PER_RANGE = 1_000_000
+# Issues per range of a ByIssue model: half a million (about 2.5M periods) keep one range of
+# fct_status_periods under 1 GB, two of them in flight under the build's memory limit, and give
+# a 1M-issue warehouse two ranges to build at once (6.1 s -> 4.0 s).
+ISSUES_PER_RANGE = 500_000
+
+
+# Ranges built at once, each on its own cursor. One range's windows run on one thread (DuckDB
+# streams OVER () in input order), so a second range keeps the other core busy (1M issues in
+# four ranges: 6.3 s -> 4.0 s).
+RANGES_AT_ONCE = 2
+
+
+def build_by_issue(con: duckdb.DuckDBPyConnection, m: Model) -> None:
+    """Create a ByIssue model's table range by range, RANGES_AT_ONCE ranges at a time, each in
+    its own transaction. They commit in range order, so the table keeps the model's order."""
+    assert isinstance(m.build, ByIssue)
+    build = m.build
+
+    def select(where: str) -> str:
+        query = build.select(where)
+        return query if build.in_order else f"SELECT * FROM ({query}) ORDER BY {m.order_by}"
+
+    ranges = issue_ranges(con)
+    con.execute(f"CREATE TABLE {m.name} AS {select('false')} WITH NO DATA")
+    # the cursors see only what is committed: end the caller's transaction, and reopen it after
+    try:
+        con.execute("COMMIT")
+        reopen = True
+    except duckdb.TransactionException:
+        reopen = False
+    committed = [threading.Event() for _ in ranges]
+    failed = threading.Event()
+    cursors: set[duckdb.DuckDBPyConnection] = set()
+
+    def insert(i: int, where: str) -> None:
+        cur = interruptible(con.cursor())
+        cursors.add(cur)
+        try:
+            if failed.is_set():
+                return
+            cur.execute("BEGIN")
+            cur.execute(f"INSERT INTO {m.name} {select(where)}")
+            if i:
+                committed[i - 1].wait()
+            if not failed.is_set():  # else closing the cursor rolls the range back
+                cur.execute("COMMIT")
+        except BaseException:
+            failed.set()
+            for other in list(cursors):
+                other.interrupt()  # a failed range fails the model: the others need not finish
+            raise
+        finally:
+            committed[i].set()
+            cursors.discard(cur)
+            cur.close()
+
+    pool = ThreadPoolExecutor(RANGES_AT_ONCE, thread_name_prefix=f"build-{m.name}")
+    try:
+        futures = [pool.submit(insert, i, where) for i, where in enumerate(ranges)]
+        errors = [e for e in (f.exception() for f in futures) if e is not None]
+    except BaseException:  # Ctrl-C while waiting: the signal's watcher interrupts the cursors
+        failed.set()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        if reopen:
+            con.execute("BEGIN")
+    if errors:
+        # the first range that failed, not one another range's failure interrupted
+        raise next((e for e in errors if not isinstance(e, duckdb.InterruptException)), errors[0])
 
 
 def issue_ranges(con: duckdb.DuckDBPyConnection) -> list[str]:
