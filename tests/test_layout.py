@@ -225,3 +225,21 @@ def test_time_in_stage_from_the_daily_mart_equals_the_history(con, filters, monk
     monkeypatch.setattr(analytics, "_stage_hours_by_day", lambda *args: None)  # the history's answer
     for window, mart in zip(windows, kept):
         assert_frame_equal(mart, metrics.time_in_stage(con, *window, filters), rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(team="FREYA"), Filters(project="VALHALLA", issue_type="Bug")])
+def test_flow_efficiency_from_the_daily_mart_equals_the_history(con, filters, monkeypatch):
+    end = metrics.period_end(con)
+    midnight = datetime(end.year, end.month, end.day, tzinfo=UTC)
+    windows = [metrics.reporting_window(con, 12), (midnight - timedelta(days=20), midnight - timedelta(days=6))]
+    windows += [metrics.reporting_window(con, None)]  # all time
+    for window in windows:
+        assert analytics._delivery_days(con, *window) is not None
+    kept = [metrics.flow_efficiency(con, *w, filters) for w in windows]
+    assert kept[0]["items"].sum() > 0
+    # a window that does not start at a midnight, or ends within a day before as_of, needs the facts
+    assert analytics._delivery_days(con, end - timedelta(days=7), end) is None
+    assert analytics._delivery_days(con, midnight - timedelta(days=7), end - timedelta(hours=30)) is None
+    monkeypatch.setattr(analytics, "_delivery_days", lambda *args: None)  # the history's answer
+    for window, mart in zip(windows, kept):
+        assert_frame_equal(mart, metrics.flow_efficiency(con, *window, filters), rel_tol=1e-9)

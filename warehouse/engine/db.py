@@ -14,7 +14,8 @@ from warehouse.errors import HeimdallError
 # 4: facts stored in the order screens read them, issue keys indexed, the delivery mart
 # 5: each active item's stage and stage entry in fct_wip_current
 # 6: stage moves and delivered items' stage hours per day (mart_stage_days, mart_stage_hours)
-SCHEMA_VERSION = 6
+# 7: delivered items' flow efficiency parts per day (mart_flow_efficiency)
+SCHEMA_VERSION = 7
 
 
 def default_db_path() -> Path:

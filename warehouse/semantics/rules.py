@@ -55,3 +55,36 @@ def enters_done(alias: str = "") -> str:
     rename between two done statuses is not a new entry)."""
     a = f"{alias}." if alias else ""
     return f"{a}canonical_status = 'done' AND {a}previous_status IS DISTINCT FROM 'done'"
+
+
+# Flow efficiency's parts, per item of fct_issue_lifecycle (l) matching {where}, its periods and
+# blocked intervals read from {periods} and {blocked}: cycle hours, and wait hours - blocked
+# time (the union of blocker windows and blocked statuses, fct_blocked_intervals) plus time in
+# waiting stages that was not blocked too (blocked intervals are disjoint, so subtracting each
+# overlap once is exact) - and work hours, the rest. The CTEs end in `efficiency`.
+EFFICIENCY = """
+    items AS (
+        SELECT issue_id, issue_key, team, delivered_at, first_in_progress_at AS lo, done_at AS hi, cycle_time_hours,
+               blocked_hours
+        FROM fct_issue_lifecycle l WHERE {where} AND cycle_time_hours > 0
+    ),
+    waits AS (
+        SELECT i.issue_id, greatest(p.entered_at, i.lo) AS s, least(coalesce(p.exited_at, i.hi), i.hi) AS e
+        FROM items i JOIN {periods} p USING (issue_id) JOIN dim_stage d USING (stage_index)
+        WHERE d.is_wait AND least(coalesce(p.exited_at, i.hi), i.hi) > greatest(p.entered_at, i.lo)
+    ),
+    wait_hours AS (SELECT issue_id, sum(epoch(e) - epoch(s)) / 3600 AS hours FROM waits GROUP BY issue_id),
+    both_hours AS (
+        SELECT w.issue_id,
+               sum(epoch(least(w.e, b.blocked_until)) - epoch(greatest(w.s, b.blocked_from))) / 3600 AS hours
+        FROM waits w JOIN {blocked} b USING (issue_id)
+        WHERE b.blocked_from < w.e AND b.blocked_until > w.s
+        GROUP BY w.issue_id
+    ),
+    efficiency AS (
+        SELECT i.issue_id, i.issue_key, i.team, i.delivered_at, i.cycle_time_hours AS cycle_hours,
+               i.blocked_hours + coalesce(wh.hours, 0) - coalesce(bh.hours, 0) AS wait_hours,
+               i.cycle_time_hours - i.blocked_hours - coalesce(wh.hours, 0) + coalesce(bh.hours, 0) AS work_hours
+        FROM items i LEFT JOIN wait_hours wh USING (issue_id) LEFT JOIN both_hours bh USING (issue_id)
+    )
+"""
