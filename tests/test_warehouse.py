@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from warehouse.engine import build, registry
-from warehouse.engine.checks import DataTest, relationships
+from warehouse.engine.checks import DataTest, relationships, stored_in_order
 from warehouse.engine.pipeline import copy_sources, materialise
 from warehouse.engine.registry import ByIssue, Model, order
 from warehouse.errors import BuildFailed, HeimdallError
@@ -198,6 +198,16 @@ def test_a_relationship_test_returns_each_row_whose_parent_is_missing():
     test = relationships("child", "pid", "parent", "id")
     # a NULL reference is not a broken one
     assert con.execute(f"{test.sql} ORDER BY cid").fetchall() == [(11, 3), (13, 3)]
+    con.close()
+
+
+def test_an_order_test_returns_each_row_not_after_the_one_stored_before_it():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (k INTEGER, i INTEGER)")
+    con.execute("INSERT INTO t VALUES (1, 0), (1, 1), (1, 1), (2, 0), (1, 5), (3, 0)")
+    test = stored_in_order("t", "k", "i")
+    # the repeated pair and the key stored after a greater one; the rest are in order
+    assert con.execute(test.sql).fetchall() == [(1, 1), (1, 5)]
     con.close()
 
 

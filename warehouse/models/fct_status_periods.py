@@ -1,4 +1,4 @@
-from warehouse.engine.checks import accepted_values, expect, not_null, unique
+from warehouse.engine.checks import accepted_values, expect, not_null, stored_in_order
 from warehouse.engine.registry import AS_OF, ByIssue, Model
 from warehouse.semantics.rules import STATE_RANK, STATES, hours
 
@@ -101,7 +101,7 @@ MODELS = (
         order_by="issue_id, period_index",
         tests=(
             *not_null("fct_status_periods", "issue_id", "canonical_status", "entered_at", "hours"),
-            unique("fct_status_periods", "issue_id", "period_index"),
+            stored_in_order("fct_status_periods", "issue_id", "period_index"),
             accepted_values("fct_status_periods", "canonical_status", STATES),
             expect("fct_status_periods", "hours_non_negative", "hours >= 0"),
             # the stream's windows count on the sort: a row read out of order breaks this
