@@ -287,3 +287,40 @@ def test_an_invalid_config_names_the_bad_key(tmp_path, text, message):
     with pytest.raises(HeimdallError) as err:
         config.load(path)
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_pieces_made_ahead_come_in_order_and_errors_reach_the_caller():
+    from generator.run import ahead
+
+    assert list(ahead(iter(range(50)), 2)) == list(range(50))
+
+    def broken():
+        yield 1
+        yield 2
+        raise ValueError("bad piece")
+
+    got = []
+    with pytest.raises(ValueError, match="bad piece"):
+        for item in ahead(broken(), 2):
+            got.append(item)
+    assert got == [1, 2]
+
+
+def test_a_caller_that_stops_stops_the_thread_making_pieces():
+    import itertools
+    import threading
+
+    from generator.run import ahead
+
+    made = []
+
+    def endless():
+        for i in itertools.count():
+            made.append(i)
+            yield i
+
+    pieces = ahead(endless(), 2)
+    assert next(pieces) == 0
+    pieces.close()  # what a failed insert or Ctrl-C does to the loop
+    assert not any(t.name == "simulate" for t in threading.enumerate())  # joined, so made no more
+    assert len(made) <= 4  # the one taken, two queued, one being offered
