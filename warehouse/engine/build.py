@@ -11,7 +11,7 @@ import duckdb
 
 from warehouse.engine.checks import DataTest
 from warehouse.engine.registry import ByIssue, Model, discover, order
-from warehouse.engine.writer import interruptible
+from warehouse.engine.writer import register_build
 from warehouse.sources.contract import ensure_raw_tables
 
 SAMPLE_ROWS = 5
@@ -63,9 +63,9 @@ def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = No
     progress("built", len(ordered), len(ordered))
 
 
-# Issues per range of a ByIssue model: half a million (about 2.5M periods) keep one range of
-# fct_status_periods under 1 GB, two of them in flight under the build's memory limit, and give
-# a 1M-issue warehouse two ranges to build at once (6.1 s -> 4.0 s).
+# Issues per range of a ByIssue model: half a million (about 2.5M periods) bound what one range
+# holds (two in flight at 10M issues: the build peaks at 4.3 GB in all) and give a 1M-issue
+# warehouse two ranges to build at once (6.1 s -> 4.0 s).
 ISSUES_PER_RANGE = 500_000
 
 
@@ -98,7 +98,7 @@ def build_by_issue(con: duckdb.DuckDBPyConnection, m: Model) -> None:
     cursors: set[duckdb.DuckDBPyConnection] = set()
 
     def insert(i: int, where: str) -> None:
-        cur = interruptible(con.cursor())
+        cur = register_build(con.cursor())
         cursors.add(cur)
         try:
             if failed.is_set():

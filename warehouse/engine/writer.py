@@ -225,10 +225,10 @@ def build_connection(tmp: Path) -> duckdb.DuckDBPyConnection:
         con.close()
         raise HeimdallError(f"bad $HEIMDALL_MEMORY_LIMIT or $HEIMDALL_TEMP_LIMIT: {str(exc).splitlines()[0]}") from None
     con.execute(f"SET temp_directory = '{str(tmp).replace(chr(39), chr(39) * 2)}.tmp'")
-    return interruptible(con)
+    return register_build(con)
 
 
-def interruptible(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+def register_build(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """`con` (a build connection or one of its cursors), which interrupt_all now reaches."""
     _builds.add(con)
     return con
