@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from warehouse.engine import build, registry
-from warehouse.engine.checks import DataTest, relationships, stored_in_order
+from warehouse.engine.checks import DataTest, relationships, stored_in_order, unique
 from warehouse.engine.pipeline import copy_sources, materialise
 from warehouse.engine.registry import ByIssue, Model, order
 from warehouse.errors import BuildFailed, HeimdallError
@@ -208,6 +208,29 @@ def test_an_order_test_returns_each_row_not_after_the_one_stored_before_it():
     test = stored_in_order("t", "k", "i")
     # the repeated pair and the key stored after a greater one; the rest are in order
     assert con.execute(test.sql).fetchall() == [(1, 1), (1, 5)]
+    con.close()
+
+
+@pytest.mark.parametrize(
+    ("values", "duplicates"),
+    [
+        ([1, 2, 5, 9], 0),  # stored in order: passes on the streaming pass
+        ([5, 1, 9, 2], 0),  # unique, out of order: the full count
+        ([1, 2, 2, 3], 1),  # in order but for a repeat
+        ([3, 1, 3, 2], 1),
+        ([None, 1, 2], 0),  # one NULL is a value like another
+        ([1, None, 2, None], 1),
+    ],
+)
+def test_unique_fails_exactly_when_a_value_repeats(values, duplicates):
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT unnest($v::INTEGER[]) AS k", {"v": values})
+    test = unique("t", "k")
+    (result,) = build.run_tests(con, [Model("t", (), "SELECT 1", "d", tests=(test,))])
+    assert result.failing == duplicates
+    # the streaming pass proves it only for values stored strictly increasing
+    in_order = None not in values and all(a < b for a, b in zip(values, values[1:], strict=False))
+    assert (con.execute(test.passes_if_none).fetchall() == []) == in_order
     con.close()
 
 
