@@ -58,9 +58,16 @@ def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = No
         else:
             select = f"SELECT * FROM ({m.build}) ORDER BY {m.order_by}" if m.order_by else m.build
             con.execute(f"CREATE {'VIEW' if m.materialized == 'view' else 'TABLE'} {m.name} AS {select}")
+    progress("built", len(ordered), len(ordered))
+
+
+def create_indexes(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None) -> None:
+    """The models' indexes, on tables already committed: an index created in the transaction
+    that created its table is built at COMMIT from the transaction's rows, twice as slowly
+    (10M issues: 11.8 s against 5.1 s)."""
+    for m in models if models is not None else discover():
         for column in m.indexes:
             con.execute(f"CREATE INDEX {m.name}_{column} ON {m.name} ({column})")
-    progress("built", len(ordered), len(ordered))
 
 
 # Issues per range of a ByIssue model: half a million (about 2.5M periods) bound what one range

@@ -10,6 +10,7 @@ from warehouse.engine.build import (
     Progress,
     TestResult,
     build_models,
+    create_indexes,
     quiet,
     run_tests,
     stamp_built_at,
@@ -41,9 +42,10 @@ def materialise(
                 if any(not r.passed and r.test.severity == "error" for r in results):
                     raise BuildFailed(results)
                 stamp_built_at(con)
-            # the commit and checkpoint write what is left of the file (11 s at 10M issues)
             progress("writing the warehouse", 0, 1)
             con.execute("COMMIT")
+            if build:
+                create_indexes(con, models)
             con.execute("CHECKPOINT")
         finally:
             con.close()
