@@ -10,6 +10,7 @@ from tests.test_models import LIFECYCLE, built, one, rows
 from warehouse import metrics, risks
 from warehouse.engine.db import connect
 from warehouse.engine.pipeline import copy_sources, materialise
+from warehouse.semantics.rules import utc_day, utc_day_ending_at
 from warehouse.semantics.workflow import Workflow
 
 
@@ -194,3 +195,27 @@ def test_built_at_stamps_the_build_not_the_data(demo_db, tmp_path):
     con = connect(target, read_only=True)
     assert before <= metrics.built_at(con) <= after
     assert metrics.as_of(con) == utc("2026-01-29T00:00:00")
+
+
+@pytest.mark.parametrize(
+    ("instant", "day", "ending"),
+    [
+        # a midnight is the start of its day and the end of the day before
+        ("2025-10-26T00:00:00+00:00", "2025-10-26", "2025-10-25"),
+        ("2025-10-26T00:00:00.000001+00:00", "2025-10-26", "2025-10-26"),
+        ("2025-10-26T23:59:59.999999+00:00", "2025-10-26", "2025-10-26"),
+        # an offset is the instant's, not the day's: 01:30 at +02:00 is 23:30 UTC the day before
+        ("2025-10-26T01:30:00+02:00", "2025-10-25", "2025-10-25"),
+        # before 1970 the day is floored, not truncated toward 1970
+        ("1969-12-31T23:00:00+00:00", "1969-12-31", "1969-12-31"),
+        ("1970-01-01T00:00:00+00:00", "1970-01-01", "1969-12-31"),
+    ],
+)
+def test_the_utc_day_of_an_instant_is_the_one_a_utc_calendar_gives(instant, day, ending):
+    con = connect(":memory:")
+    got = con.execute(
+        f"SELECT {utc_day('$t::TIMESTAMPTZ')}, {utc_day_ending_at('$t::TIMESTAMPTZ')}, "
+        "CAST($t::TIMESTAMPTZ AS DATE), CAST($t::TIMESTAMPTZ - INTERVAL 1 MICROSECOND AS DATE)",
+        {"t": instant},
+    ).fetchall()[0]
+    assert [d.isoformat() for d in got] == [day, ending, day, ending]

@@ -1,7 +1,7 @@
 from warehouse.engine.checks import expect, not_null, unique
 from warehouse.engine.registry import Model
 from warehouse.models._sql import DAY_GRID, ISSUE_GROUPS
-from warehouse.semantics.rules import STATES
+from warehouse.semantics.rules import STATES, utc_day_ending_at
 
 _STATES = ", ".join(f"('{s}')" for s in STATES)
 
@@ -15,7 +15,7 @@ MODELS = (
             "period counts on day D when entered_at <= end of D < exited_at."
         ),
         # Set-based running sum of +1 (entry) / -1 (exit) events bucketed by the first day-end
-        # at or after them; (x - 1 microsecond)::DATE is that day, midnight included.
+        # at or after them, midnight included.
         build=f"""
             WITH days AS ({DAY_GRID}),
             {ISSUE_GROUPS},
@@ -25,10 +25,10 @@ MODELS = (
                 FROM fct_status_periods p JOIN issue_group ig USING (issue_id) WHERE p.is_flow_item
             ),
             deltas AS (
-                SELECT CAST(entered_at - INTERVAL 1 MICROSECOND AS DATE) AS day, g, canonical_status, 1 AS delta
+                SELECT {utc_day_ending_at("entered_at")} AS day, g, canonical_status, 1 AS delta
                 FROM periods
                 UNION ALL
-                SELECT CAST(exited_at - INTERVAL 1 MICROSECOND AS DATE), g, canonical_status, -1
+                SELECT {utc_day_ending_at("exited_at")}, g, canonical_status, -1
                 FROM periods WHERE exited_at IS NOT NULL
             ),
             bucketed AS (

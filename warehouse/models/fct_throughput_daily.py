@@ -1,6 +1,7 @@
 from warehouse.engine.checks import DataTest, expect, not_null, unique
 from warehouse.engine.registry import Model
 from warehouse.models._sql import DAY_GRID
+from warehouse.semantics.rules import utc_day
 
 MODELS = (
     Model(
@@ -11,7 +12,7 @@ MODELS = (
             WITH days AS ({DAY_GRID}),
             teams AS (SELECT DISTINCT team FROM stg_issues),
             done AS (
-                SELECT CAST(delivered_at AS DATE) AS day, team, count(*) AS n
+                SELECT {utc_day("delivered_at")} AS day, team, count(*) AS n
                 FROM fct_issue_lifecycle WHERE delivered_at IS NOT NULL AND is_flow_item GROUP BY ALL
             )
             SELECT d.day, t.team, coalesce(n, 0) AS issues_done

@@ -1,7 +1,7 @@
 from warehouse.engine.checks import expect, not_null, unique
 from warehouse.engine.registry import Model
 from warehouse.models._sql import ISSUE_GROUPS
-from warehouse.semantics.rules import EFFICIENCY
+from warehouse.semantics.rules import EFFICIENCY, utc_day
 
 DELIVERED = EFFICIENCY.format(
     where="l.delivered_at IS NOT NULL AND l.is_flow_item", periods="fct_status_periods", blocked="fct_blocked_intervals"
@@ -20,7 +20,7 @@ MODELS = (
         build=f"""
             WITH {ISSUE_GROUPS}, {DELIVERED},
             summed AS (
-                SELECT CAST(e.delivered_at AS DATE) AS delivered_day, ig.g, count(*) AS items,
+                SELECT {utc_day("e.delivered_at")} AS delivered_day, ig.g, count(*) AS items,
                        sum(e.cycle_hours) AS cycle_hours, sum(e.wait_hours) AS wait_hours,
                        sum(e.work_hours) AS work_hours
                 FROM efficiency e JOIN issue_group ig USING (issue_id)

@@ -1,6 +1,7 @@
 from warehouse.engine.checks import expect, not_null, unique
 from warehouse.engine.registry import Model
 from warehouse.models._sql import ISSUE_GROUPS
+from warehouse.semantics.rules import utc_day
 
 MODELS = (
     Model(
@@ -15,7 +16,7 @@ MODELS = (
         build=f"""
             WITH {ISSUE_GROUPS},
             moved AS (
-                SELECT CAST(p.entered_at AS DATE) AS entered_day, CAST(p.exited_at AS DATE) AS exited_day,
+                SELECT {utc_day("p.entered_at")} AS entered_day, {utc_day("p.exited_at")} AS exited_day,
                        ig.g, p.stage, p.stage_index, count(*) AS periods,
                        max(greatest(p.entered_at, coalesce(p.exited_at, p.entered_at))) AS last_moved_at
                 FROM fct_status_periods p JOIN issue_group ig USING (issue_id)

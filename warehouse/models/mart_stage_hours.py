@@ -1,7 +1,7 @@
 from warehouse.engine.checks import not_null, unique
 from warehouse.engine.registry import Model
 from warehouse.models._sql import ISSUE_GROUPS
-from warehouse.semantics.rules import within
+from warehouse.semantics.rules import utc_day, within
 
 MODELS = (
     Model(
@@ -16,7 +16,7 @@ MODELS = (
         build=f"""
             WITH {ISSUE_GROUPS},
             delivered AS (
-                SELECT l.issue_id, CAST(l.delivered_at AS DATE) AS delivered_day, l.first_in_progress_at, l.done_at
+                SELECT l.issue_id, {utc_day("l.delivered_at")} AS delivered_day, l.first_in_progress_at, l.done_at
                 FROM fct_issue_lifecycle l WHERE l.delivered_at IS NOT NULL AND l.is_flow_item
             ),
             summed AS (

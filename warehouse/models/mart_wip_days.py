@@ -1,9 +1,6 @@
 from warehouse.engine.checks import expect, not_null, unique
 from warehouse.engine.registry import Model
-from warehouse.semantics.rules import ACTIVE
-
-# Microseconds: DuckDB's resolution, so the day a change falls in is exact integer arithmetic.
-DAY_US = 86_400_000_000
+from warehouse.semantics.rules import ACTIVE, DAY_US
 
 MODELS = (
     Model(
