@@ -9,7 +9,7 @@ import pytest
 from warehouse.engine import build, registry
 from warehouse.engine.checks import DataTest, relationships, stored_in_order, unique
 from warehouse.engine.pipeline import copy_sources, materialise
-from warehouse.engine.registry import ByIssue, Model, order
+from warehouse.engine.registry import ByIssue, Model, SortedInParts, discover, order
 from warehouse.errors import BuildFailed, HeimdallError
 from warehouse.models import mart_delivery
 
@@ -104,16 +104,21 @@ def test_a_successful_rebuild_replaces_the_file_and_keeps_the_data(demo_db, tmp_
 
 
 def test_models_built_in_parts_equal_one_part(demo_db, tmp_path, monkeypatch):
-    """fct_status_periods is built 97 issues at a time here (13 ranges) and mart_delivery about
-    100 done items at a time, each in one part in demo_db: every table holds the same rows, the
-    periods are still stored in issue order and the delivery figures in period order."""
+    """fct_status_periods is built 97 issues at a time here (13 ranges), mart_delivery about
+    100 done items at a time and the lifecycle sorted about 150 rows at a time, each in one part
+    in demo_db: every table holds the same rows, the periods are still stored in issue order,
+    the delivery figures in period order and the lifecycle in exactly the one sort's order."""
     monkeypatch.setattr(build, "ISSUES_PER_RANGE", 97)
     monkeypatch.setattr(mart_delivery, "ITEMS_PER_PART", 100)
+    monkeypatch.setattr(build, "SORTED_ROWS_PER_PART", 150)
     target = tmp_path / "ranges.duckdb"
     materialise(target, copy_sources(demo_db))
     con = duckdb.connect(str(target), read_only=True)
     assert len(build.issue_ranges(con)) == 13
     assert len(mart_delivery.delivery_parts(con)) > 10
+    lifecycle = next(m for m in discover() if m.name == "fct_issue_lifecycle")
+    parts = build.sorted_parts(con, lifecycle)
+    assert len(parts) > 5 and parts[-1][0] == "done_at IS NULL"
     con.execute(f"ATTACH '{demo_db}' AS one (READ_ONLY)")
     tables = [
         t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'one'").fetchall()
@@ -129,6 +134,8 @@ def test_models_built_in_parts_equal_one_part(demo_db, tmp_path, monkeypatch):
         ), table
     ids = [i for (i,) in con.execute("SELECT issue_id FROM fct_status_periods").fetchall()]
     assert len(ids) > 1200 and ids == sorted(ids)
+    stored = "SELECT issue_id, done_at FROM {}fct_issue_lifecycle"
+    assert con.execute(stored.format("")).fetchall() == con.execute(stored.format("one.")).fetchall()
     order = f"SELECT {mart_delivery.ORDER} FROM mart_delivery"
     assert con.execute(order).fetchall() == con.execute(f"{order} ORDER BY ALL").fetchall()
     con.close()
@@ -232,6 +239,35 @@ def test_unique_fails_exactly_when_a_value_repeats(values, duplicates):
     in_order = None not in values and all(a < b for a, b in zip(values, values[1:], strict=False))
     assert (con.execute(test.passes_if_none).fetchall() == []) == in_order
     con.close()
+
+
+@pytest.mark.parametrize(
+    ("keys", "sorted_keys", "duplicates", "proven"),
+    [
+        (["B-10", "A-1", "B-2"], ["A-1", "B-2", "B-10"], 0, True),  # equal keys would lie together
+        (["A-1", "B-2", "A-1"], ["A-1", "A-1", "B-2"], 1, False),
+        ([None, "A-1", None], ["A-1", None, None], 1, False),
+        # fewer rows beside than in the table: nothing is proven, the full count decides
+        (["A-1", "B-2", "C-3"], ["A-1", "B-2"], 0, False),
+    ],
+)
+def test_unique_passes_on_a_pass_over_a_table_that_keeps_equal_values_together(keys, sorted_keys, duplicates, proven):
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT unnest($v::VARCHAR[]) AS k", {"v": keys})
+    con.execute("CREATE TABLE beside AS SELECT unnest($v::VARCHAR[]) AS k", {"v": sorted_keys})
+    test = unique("t", "k", adjacent_in="beside")
+    (result,) = build.run_tests(con, [Model("t", (), "SELECT 1", "d", tests=(test,))])
+    assert result.failing == duplicates
+    assert (con.execute(test.passes_if_none).fetchall() == []) == proven
+    con.close()
+
+
+def test_a_model_sorted_in_parts_must_lead_its_order_with_their_column_ascending():
+    parts = SortedInParts("SELECT 1 AS done_at, 2 AS issue_id", column="done_at", bounds="SELECT 1 AS done_at")
+    Model("m", (), parts, "d", order_by="done_at NULLS LAST, issue_id")
+    for order_by in ("issue_id, done_at", "done_at DESC, issue_id", ""):
+        with pytest.raises(ValueError, match="ascending"):
+            Model("m", (), parts, "d", order_by=order_by)
 
 
 def test_a_model_built_by_issue_ranges_must_keep_issue_order():

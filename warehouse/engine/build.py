@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import duckdb
 
 from warehouse.engine.checks import DataTest
-from warehouse.engine.registry import ByIssue, Model, discover, order
+from warehouse.engine.registry import ByIssue, Model, SortedInParts, discover, order
 from warehouse.engine.writer import register_build
 from warehouse.sources.contract import ensure_raw_tables
 
@@ -53,6 +53,8 @@ def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = No
         progress(f"building {m.name}", i, len(ordered))
         if isinstance(m.build, ByIssue):
             build_by_issue(con, m)
+        elif isinstance(m.build, SortedInParts):
+            build_sorted_in_parts(con, m)
         elif callable(m.build):
             m.build(con)
         else:
@@ -140,6 +142,48 @@ def build_by_issue(con: duckdb.DuckDBPyConnection, m: Model) -> None:
     if errors:
         # the first range that failed, not one another range's failure interrupted
         raise next((e for e in errors if not isinstance(e, duckdb.InterruptException)), errors[0])
+
+
+# Rows per part of a SortedInParts model: 2.5M lifecycle rows sort within the 3 GB cap (10M in
+# one sort spilled 2.5 GB), and a 1M-issue warehouse sorts in one part, as before.
+SORTED_ROWS_PER_PART = 2_500_000
+
+
+def build_sorted_in_parts(con: duckdb.DuckDBPyConnection, m: Model) -> None:
+    """Create a SortedInParts model's table a part at a time (sorted_parts), each sorted apart
+    and appended in order: the same table, in the same order, as one sort."""
+    assert isinstance(m.build, SortedInParts)
+    build = m.build
+
+    def select(where: str) -> str:
+        return f"SELECT * FROM ({build.select}) WHERE {where} ORDER BY {m.order_by}"
+
+    con.execute(f"CREATE TABLE {m.name} AS {select('false')} WITH NO DATA")
+    for where, params in sorted_parts(con, m):
+        con.execute(f"INSERT INTO {m.name} {select(where)}", params)
+
+
+def sorted_parts(con: duckdb.DuckDBPyConnection, m: Model) -> list[tuple[str, dict]]:
+    """Predicates (with their parameters) that split a SortedInParts model's rows into ranges
+    of its leading order_by column of about SORTED_ROWS_PER_PART rows each, in that order, the
+    NULLs a part of their own; a single part ("true") when there are no more rows than that."""
+    assert isinstance(m.build, SortedInParts)
+    column, source = m.build.column, m.build.bounds
+    (count,) = con.execute(f"SELECT count({column}) FROM ({source})").fetchall()[0]
+    parts = -(-count // SORTED_ROWS_PER_PART)
+    if parts <= 1:
+        return [("true", {})]
+    cuts = [i / parts for i in range(1, parts)]
+    (bounds,) = con.execute(f"SELECT quantile_disc({column}, {cuts}) FROM ({source})").fetchall()[0]
+    edges = sorted(set(bounds))
+    ranges = [
+        (f"{column} < $hi", {"hi": edges[0]}),
+        *((f"{column} >= $lo AND {column} < $hi", {"lo": lo, "hi": hi}) for lo, hi in zip(edges, edges[1:])),
+        (f"{column} >= $lo", {"lo": edges[-1]}),
+    ]
+    nulls: tuple[str, dict] = (f"{column} IS NULL", {})
+    nulls_first = "NULLS FIRST" in " ".join(m.order_by.split(",")[0].upper().split())
+    return [nulls, *ranges] if nulls_first else [*ranges, nulls]
 
 
 def issue_ranges(con: duckdb.DuckDBPyConnection) -> list[str]:

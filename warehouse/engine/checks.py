@@ -31,13 +31,22 @@ def not_null(table: str, *columns: str) -> tuple[DataTest, ...]:
     return tuple(row_test(f"not_null({table}.{c})", table, f"{c} IS NULL") for c in columns)
 
 
-def unique(table: str, *columns: str) -> DataTest:
+def unique(table: str, *columns: str, adjacent_in: str | None = None) -> DataTest:
     """No two rows share a value of `columns` (NULL counts as a value). A single column stored
     in strictly increasing order (raw tables come in id order) passes on one streaming pass,
-    where counting the values takes a hash of every row (40M transitions: 4.6 s against 0.1 s)."""
+    where counting the values takes a hash of every row (40M transitions: 4.6 s against 0.1 s).
+    `adjacent_in` names a table holding that column of each of `table`'s rows (as many rows),
+    stored so that equal values lie together (sorted by a key the value determines): one
+    streaming pass over it passes the test too (10M issue keys: 3.6 s against 0.3 s)."""
     cols = ", ".join(columns)
     in_order = None
-    if len(columns) == 1:
+    if len(columns) == 1 and adjacent_in:
+        in_order = f"""SELECT 1 FROM (SELECT {cols} AS _v, lag({cols}) OVER () AS _before, row_number() OVER () AS _n
+                                      FROM {adjacent_in})
+                       WHERE _n > 1 AND _v IS NOT DISTINCT FROM _before
+                       UNION ALL
+                       SELECT 1 WHERE (SELECT count(*) FROM {adjacent_in}) <> (SELECT count(*) FROM {table})"""
+    elif len(columns) == 1:
         # every value greater than the one stored before it, none NULL (a row after a NULL need
         # not be: the NULL counts): all differ
         in_order = f"""SELECT 1 FROM (SELECT {cols} AS _v, lag({cols}) OVER () AS _before FROM {table})

@@ -30,7 +30,22 @@ class ByIssue:
     in_order: bool = False
 
 
-Build = str | ByIssue | Callable[[duckdb.DuckDBPyConnection], None]
+@dataclass(frozen=True)
+class SortedInParts:
+    """A SELECT whose rows, sorted by the model's order_by, are too wide to sort at once within
+    the memory limit (10M lifecycle rows of 39 columns spilled 2.5 GB: 24 s against 16 s in
+    parts). It is built a range of the order_by's leading column at a time, each range sorted
+    apart and appended in order, the NULLs in a part of their own. `bounds` is a cheap relation
+    holding that column's values (where the SELECT takes them from), so the ranges are drawn
+    without running the SELECT; a filter on the column should reach that source too, so that
+    a part reads only its own rows."""
+
+    select: str
+    column: str
+    bounds: str
+
+
+Build = str | ByIssue | SortedInParts | Callable[[duckdb.DuckDBPyConnection], None]
 
 AS_OF = "(SELECT as_of FROM meta)"
 
@@ -57,6 +72,14 @@ class Model:
         # ranges are appended in issue order: any other order would be lost between them
         if isinstance(self.build, ByIssue) and not self.order_by.startswith("issue_id"):
             raise ValueError(f"model {self.name!r} is built by issue ranges: its order_by must start with issue_id")
+        if isinstance(self.build, SortedInParts):
+            # the parts are ascending ranges of the leading column: a descending one would be lost
+            leading = self.order_by.split(",")[0].split()
+            if not leading or leading[0] != self.build.column or "DESC" in (w.upper() for w in leading):
+                raise ValueError(
+                    f"model {self.name!r} is sorted in parts of {self.build.column}: "
+                    f"its order_by must start with {self.build.column} ascending"
+                )
 
 
 def discover() -> list[Model]:

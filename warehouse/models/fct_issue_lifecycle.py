@@ -1,5 +1,5 @@
 from warehouse.engine.checks import accepted_values, expect, not_null, unique
-from warehouse.engine.registry import AS_OF, Model
+from warehouse.engine.registry import AS_OF, Model, SortedInParts
 from warehouse.semantics.rules import ACTIVE, STATES, hours
 
 MODELS = (
@@ -15,7 +15,8 @@ MODELS = (
             "items. is_flow_item: a standard issue (sub-tasks and epics only when the workflow "
             "file includes them) - the items throughput, WIP, cycle time and triage count."
         ),
-        build=f"""
+        build=SortedInParts(
+            f"""
             WITH blocked AS (
                 SELECT issue_id, sum(hours) AS blocked_hours FROM fct_blocked_intervals GROUP BY issue_id
             ),
@@ -50,6 +51,10 @@ MODELS = (
             LEFT JOIN blocked b USING (issue_id)
             LEFT JOIN blockers k USING (issue_id)
         """,
+            # sorted a range of done_at at a time: a part's filter reaches int_lifecycle's scan
+            column="done_at",
+            bounds="SELECT done_at FROM int_lifecycle",
+        ),
         # Deliveries in done order: a window of them reads its own row groups only.
         order_by="done_at NULLS LAST, issue_id",
         indexes=("issue_id",),

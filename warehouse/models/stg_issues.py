@@ -39,7 +39,8 @@ MODELS = (
         tests=(
             *not_null("stg_issues", "issue_id", "issue_key", "project_key", "team", "created_at"),
             unique("stg_issues", "issue_id"),
-            unique("stg_issues", "issue_key"),
+            # dim_issue_key holds every issue's key sorted by length and upper case: equal keys lie together
+            unique("stg_issues", "issue_key", adjacent_in="dim_issue_key"),
         ),
     ),
 )
