@@ -372,6 +372,19 @@ def test_sprint_commitment_additions_removals_completion_and_spillover():
     assert (s2["committed"], s2["completed"], s2["spillover"], s2["state"]) == (1, 0, None, "active")
 
 
+def test_an_issue_added_to_a_sprint_twice_and_done_at_its_end_counts_once_per_membership():
+    log = EventLog()
+    log.sprints += [(1, "AEGIR", "2025-10-06T00:00:00Z", "2025-10-20T00:00:00Z")]
+    log.issue(1, "2025-10-01T00:00:00Z").path(
+        1, ("In Progress", "2025-10-07T00:00:00Z"), ("Done", "2025-10-18T00:00:00Z")
+    )
+    # committed, taken out, put back: two memberships; done at the end, so it does not spill
+    log.memberships += [(1, 1, "2025-10-05T00:00:00Z", "2025-10-09T00:00:00Z"), (1, 1, "2025-10-12T00:00:00Z", None)]
+    con = built(log)
+    s1 = one(con, "SELECT * FROM fct_sprint_performance WHERE sprint_id = 1")
+    assert (s1["committed"], s1["added"], s1["removed"], s1["spillover"]) == (1, 1, 1, 0)
+
+
 def test_daily_throughput_wip_and_flow_at_day_ends():
     log = EventLog(as_of="2025-10-06T12:00:00Z")
     log.issue(1, "2025-10-01T08:00:00Z").path(

@@ -28,10 +28,14 @@ MODELS = (
                 WHERE {within("d.entered_at", "m.start_at", "m.horizon")}
                   AND {holds_at("m.added_at", "m.removed_at", "d.entered_at")}
             ),
-            state_at_end AS (
-                SELECT m.sprint_id, m.issue_id, p.canonical_status
+            -- done at the end: a done period holds then (an issue is in one period at a time, so
+            -- no other state does); only done periods are joined, a fifth of them all. DISTINCT:
+            -- an issue added to a sprint twice is done at its end once.
+            done_at_end AS (
+                SELECT DISTINCT m.sprint_id, m.issue_id
                 FROM m JOIN fct_status_periods p ON p.issue_id = m.issue_id
-                WHERE m.end_at <= {AS_OF} AND {holds_at("p.entered_at", "p.exited_at", "m.end_at")}
+                WHERE p.canonical_status = 'done' AND m.end_at <= {AS_OF}
+                  AND {holds_at("p.entered_at", "p.exited_at", "m.end_at")}
             ),
             flags AS (
                 SELECT m.sprint_id, m.issue_id,
@@ -41,10 +45,10 @@ MODELS = (
                        c.issue_id IS NOT NULL AS completed,
                        CASE WHEN m.end_at <= {AS_OF} THEN
                            m.added_at < m.end_at AND (m.removed_at IS NULL OR m.removed_at >= m.end_at)
-                           AND coalesce(e.canonical_status, 'todo') <> 'done' END AS spilled
+                           AND e.issue_id IS NULL END AS spilled
                 FROM m
                 LEFT JOIN completed c USING (sprint_id, issue_id)
-                LEFT JOIN state_at_end e USING (sprint_id, issue_id)
+                LEFT JOIN done_at_end e USING (sprint_id, issue_id)
             ),
             agg AS (
                 SELECT sprint_id,
