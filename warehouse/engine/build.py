@@ -165,25 +165,32 @@ def build_sorted_in_parts(con: duckdb.DuckDBPyConnection, m: Model) -> None:
 
 def sorted_parts(con: duckdb.DuckDBPyConnection, m: Model) -> list[tuple[str, dict]]:
     """Predicates (with their parameters) that split a SortedInParts model's rows into ranges
-    of its leading order_by column of about SORTED_ROWS_PER_PART rows each, in that order, the
-    NULLs a part of their own; a single part ("true") when there are no more rows than that."""
+    of its leading order_by column of about SORTED_ROWS_PER_PART rows each, in that order; a
+    single part ("true") when there are no more rows than that."""
     assert isinstance(m.build, SortedInParts)
     column, source = m.build.column, m.build.bounds
-    (count,) = con.execute(f"SELECT count({column}) FROM ({source})").fetchall()[0]
-    parts = -(-count // SORTED_ROWS_PER_PART)
-    if parts <= 1:
+    total, values = con.execute(f"SELECT count(*), count({column}) FROM ({source})").fetchall()[0]
+    parts = -(-total // SORTED_ROWS_PER_PART)
+    # The NULLs sort before or after every value, in one part with the first range or the last
+    # (not a scan of their own): the cuts fall every total/parts rows of that whole order, as
+    # quantiles of the values (a backlog of open issues, done_at NULL, is not one huge part).
+    nulls_first = "NULLS FIRST" in " ".join(m.order_by.split(",")[0].upper().split())
+    before = total - values if nulls_first else 0
+    cuts = [q for q in ((i * total / parts - before) / max(values, 1) for i in range(1, parts)) if 0 < q < 1]
+    if not cuts:
         return [("true", {})]
-    cuts = [i / parts for i in range(1, parts)]
     (bounds,) = con.execute(f"SELECT quantile_disc({column}, {cuts}) FROM ({source})").fetchall()[0]
     edges = sorted(set(bounds))
-    ranges = [
-        (f"{column} < $hi", {"hi": edges[0]}),
+    first, last = f"{column} < $hi", f"{column} >= $lo"
+    if nulls_first:
+        first = f"({first} OR {column} IS NULL)"
+    else:
+        last = f"({last} OR {column} IS NULL)"
+    return [
+        (first, {"hi": edges[0]}),
         *((f"{column} >= $lo AND {column} < $hi", {"lo": lo, "hi": hi}) for lo, hi in zip(edges, edges[1:])),
-        (f"{column} >= $lo", {"lo": edges[-1]}),
+        (last, {"lo": edges[-1]}),
     ]
-    nulls: tuple[str, dict] = (f"{column} IS NULL", {})
-    nulls_first = "NULLS FIRST" in " ".join(m.order_by.split(",")[0].upper().split())
-    return [nulls, *ranges] if nulls_first else [*ranges, nulls]
 
 
 def issue_ranges(con: duckdb.DuckDBPyConnection) -> list[str]:
