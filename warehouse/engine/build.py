@@ -156,7 +156,7 @@ def build_sorted_in_parts(con: duckdb.DuckDBPyConnection, m: Model) -> None:
     build = m.build
 
     def select(where: str) -> str:
-        return f"SELECT * FROM ({build.select}) WHERE {where} ORDER BY {m.order_by}"
+        return f"SELECT * FROM ({build.select(where)}) ORDER BY {m.order_by}"
 
     con.execute(f"CREATE TABLE {m.name} AS {select('false')} WITH NO DATA")
     for where, params in sorted_parts(con, m):
@@ -165,31 +165,24 @@ def build_sorted_in_parts(con: duckdb.DuckDBPyConnection, m: Model) -> None:
 
 def sorted_parts(con: duckdb.DuckDBPyConnection, m: Model) -> list[tuple[str, dict]]:
     """Predicates (with their parameters) that split a SortedInParts model's rows into ranges
-    of its leading order_by column of about SORTED_ROWS_PER_PART rows each, in that order; a
-    single part ("true") when there are no more rows than that."""
+    of its key of about SORTED_ROWS_PER_PART rows each, in that order; a single part ("true")
+    when there are no more rows than that. The key is compared as one struct, which orders a
+    NULL field after every value, as the order_by does: the issues never done (done_at NULL) are
+    cut by issue_id like the others."""
     assert isinstance(m.build, SortedInParts)
-    column, source = m.build.column, m.build.bounds
-    total, values = con.execute(f"SELECT count(*), count({column}) FROM ({source})").fetchall()[0]
+    key = "{" + ", ".join(f"'k{i}': {k}" for i, k in enumerate(m.build.key)) + "}"
+    source = m.build.source
+    (total,) = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0]
     parts = -(-total // SORTED_ROWS_PER_PART)
-    # The NULLs sort before or after every value, in one part with the first range or the last
-    # (not a scan of their own): the cuts fall every total/parts rows of that whole order, as
-    # quantiles of the values (a backlog of open issues, done_at NULL, is not one huge part).
-    nulls_first = "NULLS FIRST" in " ".join(m.order_by.split(",")[0].upper().split())
-    before = total - values if nulls_first else 0
-    cuts = [q for q in ((i * total / parts - before) / max(values, 1) for i in range(1, parts)) if 0 < q < 1]
-    if not cuts:
+    if parts <= 1:
         return [("true", {})]
-    (bounds,) = con.execute(f"SELECT quantile_disc({column}, {cuts}) FROM ({source})").fetchall()[0]
-    edges = sorted(set(bounds))
-    first, last = f"{column} < $hi", f"{column} >= $lo"
-    if nulls_first:
-        first = f"({first} OR {column} IS NULL)"
-    else:
-        last = f"({last} OR {column} IS NULL)"
+    cuts = [i / parts for i in range(1, parts)]
+    (bounds,) = con.execute(f"SELECT quantile_disc({key}, {cuts}) FROM {source}").fetchall()[0]
+    edges = [b for i, b in enumerate(bounds) if i == 0 or b != bounds[i - 1]]  # ascending already
     return [
-        (first, {"hi": edges[0]}),
-        *((f"{column} >= $lo AND {column} < $hi", {"lo": lo, "hi": hi}) for lo, hi in zip(edges, edges[1:])),
-        (last, {"lo": edges[-1]}),
+        (f"{key} < $hi", {"hi": edges[0]}),
+        *((f"{key} >= $lo AND {key} < $hi", {"lo": lo, "hi": hi}) for lo, hi in zip(edges, edges[1:])),
+        (f"{key} >= $lo", {"lo": edges[-1]}),
     ]
 
 

@@ -34,15 +34,15 @@ class ByIssue:
 class SortedInParts:
     """A SELECT whose rows, sorted by the model's order_by, are too wide to sort at once within
     the memory limit (10M lifecycle rows of 39 columns spilled 2.5 GB: 24 s against 16 s in
-    parts). It is built a range of the order_by's leading column at a time, each range sorted
-    apart and appended in order, the NULLs in a part of their own. `bounds` is a cheap relation
-    holding that column's values (where the SELECT takes them from), so the ranges are drawn
-    without running the SELECT; a filter on the column should reach that source too, so that
-    a part reads only its own rows."""
+    parts). It is built a range of its sort key at a time, each range sorted apart and
+    appended in order. `key` is the order_by's leading columns as expressions over the rows of
+    `source`, the table the SELECT takes them from; `select` is given the predicate on
+    `source` that picks a part and applies it where it reads `source`, so that a part reads and
+    joins only its own rows."""
 
-    select: str
-    column: str
-    bounds: str
+    select: Callable[[str], str]
+    source: str
+    key: tuple[str, ...]
 
 
 Build = str | ByIssue | SortedInParts | Callable[[duckdb.DuckDBPyConnection], None]
@@ -73,12 +73,14 @@ class Model:
         if isinstance(self.build, ByIssue) and not self.order_by.startswith("issue_id"):
             raise ValueError(f"model {self.name!r} is built by issue ranges: its order_by must start with issue_id")
         if isinstance(self.build, SortedInParts):
-            # the parts are ascending ranges of the leading column: a descending one would be lost
-            leading = self.order_by.split(",")[0].split()
-            if not leading or leading[0] != self.build.column or "DESC" in (w.upper() for w in leading):
+            # ranges compare the key as one struct: ascending, its NULL fields last
+            leading = [term.split()[1:] for term in self.order_by.split(",")[: len(self.build.key)]]
+            if len(leading) < len(self.build.key) or any(
+                " ".join(t).upper() not in ("", "ASC", "NULLS LAST", "ASC NULLS LAST") for t in leading
+            ):
                 raise ValueError(
-                    f"model {self.name!r} is sorted in parts of {self.build.column}: "
-                    f"its order_by must start with {self.build.column} ascending"
+                    f"model {self.name!r} is sorted in parts: its order_by must start with its "
+                    f"{len(self.build.key)} key columns, ascending with NULLs last"
                 )
 
 

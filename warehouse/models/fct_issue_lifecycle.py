@@ -16,7 +16,8 @@ MODELS = (
             "file includes them) - the items throughput, WIP, cycle time and triage count."
         ),
         build=SortedInParts(
-            f"""
+            lambda part: (
+                f"""
             WITH blocked AS (
                 SELECT issue_id, sum(hours) AS blocked_hours FROM fct_blocked_intervals GROUP BY issue_id
             ),
@@ -47,13 +48,13 @@ MODELS = (
                    coalesce(k.blocker_count, 0) AS blocker_count,
                    coalesce(k.late_logged_blockers, 0) AS late_logged_blockers
             FROM stg_issues i
-            JOIN int_lifecycle l USING (issue_id)
+            JOIN (SELECT * FROM int_lifecycle WHERE {part}) l USING (issue_id)
             LEFT JOIN blocked b USING (issue_id)
             LEFT JOIN blockers k USING (issue_id)
-        """,
-            # sorted a range of done_at at a time: a part's filter reaches int_lifecycle's scan
-            column="done_at",
-            bounds="SELECT done_at FROM int_lifecycle",
+        """
+            ),
+            source="int_lifecycle",
+            key=("done_at", "issue_id"),
         ),
         # Deliveries in done order: a window of them reads its own row groups only.
         order_by="done_at NULLS LAST, issue_id",
