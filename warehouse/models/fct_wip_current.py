@@ -1,13 +1,8 @@
 from warehouse.engine.checks import accepted_values, expect, not_null, unique
-from warehouse.engine.registry import AS_OF, Model, SortedInParts
+from warehouse.engine.registry import AS_OF, Model
 from warehouse.semantics.rules import ACTIVE, blocker_open_at, hours
 
 OPERATIONAL_STATES = ("todo", "in_progress", "blocked", "done", "unknown")
-
-# An issue's current state and its last change (creation when it never moved), from its lifecycle
-# row ({l}: its alias and a dot, or nothing): the table's leading order, and the key of its parts.
-STATE = "{l}current_status"
-LAST_CHANGE = "coalesce({l}last_status_change_at, {l}created_at)"
 
 MODELS = (
     Model(
@@ -20,9 +15,7 @@ MODELS = (
             "active issues. For active issues, stage and stage_index of the current status, and "
             "in_stage_since: when the issue last moved into that stage from another (or none)."
         ),
-        build=SortedInParts(
-            lambda part: (
-                f"""
+        build=f"""
             WITH open_blockers AS (
                 SELECT DISTINCT issue_id FROM stg_blockers
                 WHERE {blocker_open_at(AS_OF)}
@@ -32,8 +25,7 @@ MODELS = (
                        -- a stage is entered when the issue moves into it from another (or none)
                        lag(stage_index) OVER (PARTITION BY issue_id ORDER BY period_index) AS before
                 FROM fct_status_periods
-                SEMI JOIN (SELECT issue_id FROM fct_issue_lifecycle WHERE current_status IN {ACTIVE} AND {part})
-                     USING (issue_id)
+                SEMI JOIN (SELECT issue_id FROM fct_issue_lifecycle WHERE current_status IN {ACTIVE}) USING (issue_id)
             ),
             stage_now AS (
                 SELECT issue_id, arg_max(stage, period_index) AS stage,
@@ -48,8 +40,8 @@ MODELS = (
             )
             SELECT l.issue_id, l.issue_key, l.team, l.project_key, l.issue_type, l.priority, l.assignee, l.is_flow_item,
                    l.summary,
-                   {STATE.format(l="l.")} AS canonical_status, l.current_raw_status AS raw_status,
-                   {LAST_CHANGE.format(l="l.")} AS last_status_change_at,
+                   l.current_status AS canonical_status, l.current_raw_status AS raw_status,
+                   coalesce(l.last_status_change_at, l.created_at) AS last_status_change_at,
                    CASE WHEN l.current_status = 'done' THEN 'done'
                         WHEN l.current_status = 'blocked' THEN 'blocked'
                         WHEN l.current_status IN ('in_progress', 'review')
@@ -57,16 +49,11 @@ MODELS = (
                         WHEN l.current_status = 'todo' THEN 'todo'
                         ELSE 'unknown' END AS operational_state,
                    l.first_in_progress_at, l.age_hours,
-                   {hours(AS_OF, LAST_CHANGE.format(l="l."))} AS time_in_current_status_hours,
+                   {hours(AS_OF, "coalesce(l.last_status_change_at, l.created_at)")} AS time_in_current_status_hours,
                    l.blocked_hours, l.reopen_count, n.stage, n.stage_index, s.in_stage_since
-            FROM (SELECT * FROM fct_issue_lifecycle WHERE {part}) l LEFT JOIN open_blockers o USING (issue_id)
+            FROM fct_issue_lifecycle l LEFT JOIN open_blockers o USING (issue_id)
             LEFT JOIN stage_now n USING (issue_id) LEFT JOIN since s USING (issue_id)
-        """
-            ),
-            # 10M rows of 21 columns spilled 1.5 GB in one sort
-            source="fct_issue_lifecycle",
-            key=(STATE.format(l=""), LAST_CHANGE.format(l="")),
-        ),
+        """,
         # By state, then by last change: the active states' rows, and the most recently
         # touched issues, lie in a few row groups.
         order_by="canonical_status, last_status_change_at, issue_id",
