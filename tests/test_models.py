@@ -372,7 +372,7 @@ def test_sprint_commitment_additions_removals_completion_and_spillover():
     assert (s2["committed"], s2["completed"], s2["spillover"], s2["state"]) == (1, 0, None, "active")
 
 
-def test_an_issue_added_to_a_sprint_twice_and_done_at_its_end_counts_once_per_membership():
+def test_an_issue_put_back_into_a_sprint_and_done_in_it_is_completed_once():
     log = EventLog()
     log.sprints += [(1, "AEGIR", "2025-10-06T00:00:00Z", "2025-10-20T00:00:00Z")]
     log.issue(1, "2025-10-01T00:00:00Z").path(
@@ -382,7 +382,9 @@ def test_an_issue_added_to_a_sprint_twice_and_done_at_its_end_counts_once_per_me
     log.memberships += [(1, 1, "2025-10-05T00:00:00Z", "2025-10-09T00:00:00Z"), (1, 1, "2025-10-12T00:00:00Z", None)]
     con = built(log)
     s1 = one(con, "SELECT * FROM fct_sprint_performance WHERE sprint_id = 1")
-    assert (s1["committed"], s1["added"], s1["removed"], s1["spillover"]) == (1, 1, 1, 0)
+    # one issue committed and completed (say/do 100%, not 200%); its removal and re-adding are one each
+    assert (s1["committed"], s1["added"], s1["removed"], s1["completed"], s1["spillover"]) == (1, 1, 1, 1, 0)
+    assert s1["say_do"] == 1.0
 
 
 def test_daily_throughput_wip_and_flow_at_day_ends():

@@ -14,10 +14,11 @@ from warehouse.semantics.rules import within
 def sprint_commitment(
     con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, filters: Filters = NO_FILTERS
 ) -> pl.DataFrame:
-    """Sprint commitment (say/do): per sprint starting in [start, end), committed
-    (members at the start), added (joined after it), removed (left before the end),
-    completed (entered done inside the sprint while a member), spillover (members at the
-    end not done then; empty until the sprint ends) and say/do = completed / committed.
+    """Sprint commitment (say/do): per sprint starting in [start, end), committed (issues that
+    are members at the start), added (joins after it), removed (departures before the end),
+    completed (issues that entered done inside the sprint while a member), spillover (issues
+    that are members at the end and not done then; empty until the sprint ends) and say/do =
+    completed / committed.
     Only the team filter applies: sprints belong to teams, not projects."""
     team = {"team": filters.team} if filters.team else {}
     return frame(

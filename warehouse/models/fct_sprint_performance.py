@@ -7,9 +7,10 @@ MODELS = (
         name="fct_sprint_performance",
         depends_on=("stg_sprints", "stg_issue_sprint", "fct_status_periods", "meta"),
         description=(
-            "Per sprint: committed = members at sprint start; added = joined after the start; "
-            "removed = left before the end; completed = entered done inside the sprint window "
-            "(up to as_of) while a member; spillover = members at the end not done then (NULL "
+            "Per sprint: committed = issues that are members at sprint start; added = joins after "
+            "the start; removed = departures before the end (an issue taken out and put back is one "
+            "of each); completed = issues that entered done inside the sprint window (up to as_of) "
+            "while a member; spillover = issues that are members at the end and not done then (NULL "
             "until the sprint has ended); say_do = completed / committed."
         ),
         build=f"""
@@ -50,13 +51,15 @@ MODELS = (
                 LEFT JOIN completed c USING (sprint_id, issue_id)
                 LEFT JOIN done_at_end e USING (sprint_id, issue_id)
             ),
+            -- committed, completed and spillover count issues (a flag is on every membership row of
+            -- an issue put back into the sprint); added and removed count the moves themselves
             agg AS (
                 SELECT sprint_id,
-                       count(*) FILTER (WHERE committed) AS committed,
+                       count(DISTINCT issue_id) FILTER (WHERE committed) AS committed,
                        count(*) FILTER (WHERE added) AS added,
                        count(*) FILTER (WHERE removed) AS removed,
-                       count(*) FILTER (WHERE completed) AS completed,
-                       count(*) FILTER (WHERE spilled) AS spillover
+                       count(DISTINCT issue_id) FILTER (WHERE completed) AS completed,
+                       count(DISTINCT issue_id) FILTER (WHERE spilled) AS spillover
                 FROM flags GROUP BY sprint_id
             )
             SELECT s.sprint_id, s.team, s.sprint_name, s.start_at, s.end_at, s.state,
