@@ -33,12 +33,12 @@ class ByIssue:
 @dataclass(frozen=True)
 class SortedInParts:
     """A SELECT whose rows, sorted by the model's order_by, are too wide to sort at once within
-    the memory limit (10M lifecycle rows of 39 columns spilled 2.5 GB: 24 s against 16 s in
-    parts). It is built a range of its sort key at a time, each range sorted apart and
-    appended in order. `key` is the order_by's leading columns as expressions over the rows of
-    `source`, the table the SELECT takes them from; `select` is given the predicate on
-    `source` that picks a part and applies it where it reads `source`, so that a part reads and
-    joins only its own rows."""
+    the memory limit (10M lifecycle rows of 39 columns spilled 2.5 GB; in four parts the build
+    of that table took 17.3 s against 20.8 s). It is built a range of its sort key at a time,
+    each range sorted apart and appended in order. `key` is the order_by's leading columns as
+    expressions over the rows of `source`, the table the SELECT takes them from; `select` is
+    given the predicate on `source` that picks a part and applies it where it reads `source`,
+    so that a part reads and joins only its own rows."""
 
     select: Callable[[str], str]
     source: str
