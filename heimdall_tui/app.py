@@ -278,8 +278,8 @@ class HeimdallApp(Guarded, KeysInOrder, App):
         s.issue = s.context[s.position]
         origin = TITLES[self.origin[0]] if self.origin and self.origin[0] != "investigator" else "recently touched"
         page = self.query_one(InvestigatorPage)
-        page.can_step = len(s.context) > 1
-        page.context_note = f"{s.position + 1} of {len(s.context)} from {origin} · " if page.can_step else ""
+        can_step = len(s.context) > 1
+        page.set_context(f"{s.position + 1} of {len(s.context)} from {origin} · " if can_step else "", can_step)
         if self.active_tab == "investigator":
             self.load("investigator")
         else:

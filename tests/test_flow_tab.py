@@ -96,6 +96,33 @@ async def test_enter_on_the_aging_and_slowest_tables_opens_the_issue(app, con, t
         assert app.active_tab == "volva" and running_cleanly(app)
 
 
+async def test_an_issue_reopened_from_another_list_says_which_list_it_is_in(app, con):
+    """The same issue opened from VÖLVA's aging list, then from triage: its view is not fetched
+    again, but the hint names the list and the place the second time, and n steps through it."""
+    key = metrics.aging_wip(con)["issue_key"][0]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("7")
+        await settle(pilot)
+        app.screen.set_focus(app.query_one("#flow-aging", IssueTable))
+        await pilot.press("enter")
+        await settle(pilot)
+        hint = app.query_one("#inv-hint")
+        assert app.issue_key == key and "from VÖLVA" in str(hint.render())
+        await pilot.press("escape", "6")
+        await settle(pilot)
+        triage = app.query_one("#triage-table", IssueTable)
+        row = triage.keys.index(key)
+        app.screen.set_focus(triage)
+        triage.move_cursor(row=row)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.issue_key == key
+        assert f"{row + 1} of {len(triage.keys)} from TRIAGE" in str(hint.render())
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.issue_key == triage.keys[(row + 1) % len(triage.keys)] and running_cleanly(app)
+
+
 @pytest.mark.parametrize(
     "text, asked",
     [

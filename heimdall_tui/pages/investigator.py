@@ -53,8 +53,8 @@ class InvestigatorPage(Page):
     class Copy(Message):
         """y: copy the issue key."""
 
-    context_note = ""  # where the issue was opened from ("3 of 20 · "), set by the app
-    can_step = False  # it was opened from a list of more than one issue, set by the app
+    context_note = ""  # where the issue was opened from ("3 of 20 · "): see set_context
+    can_step = False  # it was opened from a list of more than one issue
 
     @classmethod
     def request(cls, state):
@@ -110,6 +110,19 @@ class InvestigatorPage(Page):
     def initial_focus(self):
         return self.query_one("#recent", IssueTable) if self.lists_recent else self
 
+    def set_context(self, note: str, can_step: bool) -> None:
+        """Where the issue about to be shown was opened from (the app sets it before asking for
+        the issue). An issue already shown is not fetched again when it is reopened from
+        another list, so its hint is brought up to date here too."""
+        self.context_note, self.can_step = note, can_step
+        if self.built and self.query_one("#inv-summary").display:  # an issue is shown, not loading
+            self._issue_hint()
+
+    def _issue_hint(self) -> None:
+        self.query_one("#inv-hint", Static).update(
+            f"{self.context_note}esc back · n/p next/previous in the list · y copy key · / jump"
+        )
+
     def action_back(self) -> None:
         self.post_message(self.Back())
 
@@ -159,7 +172,7 @@ class InvestigatorPage(Page):
             ]
             recent.show(rows, [r[0] for r in rows])
             return
-        hint.update(f"{self.context_note}esc back · n/p next/previous in the list · y copy key · / jump")
+        self._issue_hint()
         self._summary(issue.facts, issue.flow_efficiency)
         self._timeline(issue.timeline)
         tis = issue.time_in_status
